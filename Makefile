@@ -1,0 +1,45 @@
+# KMU-Atlas: `make run` sets everything up and serves the app on http://127.0.0.1:5000;
+# `make test` sets everything up and runs the whole test suite. Both are idempotent.
+VENV := .venv
+FLASK := $(VENV)/bin/flask
+export FLASK_APP := app.wsgi:create_cli_app
+export APP_ENV ?= development
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup setup-test db db-stop lint format bench clean
+
+run: setup db
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup-test
+	scripts/localdb.sh start kmu_atlas_test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+setup:
+	scripts/setup.sh run
+
+setup-test:
+	scripts/setup.sh test
+
+db:
+	scripts/localdb.sh start
+
+db-stop:
+	scripts/localdb.sh stop
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	-scripts/localdb.sh stop
+	rm -rf $(VENV) node_modules app/static/vendor instance

@@ -1,0 +1,63 @@
+"""KMU-Atlas: the Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import PROJECT_ROOT, load_settings
+from app.extensions import csrf, db, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Create the app. ``config`` overrides environment settings (tests pass it)."""
+    settings = load_settings(config)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=settings["INSTANCE_PATH"],
+    )
+    app.config.update(settings)
+    app.json.sort_keys = False
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension singletons from ``app.extensions`` to this app."""
+    from app import models  # noqa: F401  (registers the models on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the public pages, the JSON API, the questionnaire and the curation workspace."""
+    from app.blueprints import api, curation, public, questionnaire
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(questionnaire.bp, url_prefix="/mitmachen")
+    app.register_blueprint(curation.bp, url_prefix="/agentur")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Friendly pages (or JSON under /api) for missing pages and an unreachable database."""
+    from app.blueprints import errors
+
+    errors.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the project's ``flask`` CLI commands."""
+    from app import cli
+
+    cli.register(app)

@@ -1,0 +1,31 @@
+"""Error pages: HTML for pages, JSON for the API; an unreachable database gives 503."""
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register(app: Flask) -> None:
+    """Install the handlers on the app."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if _wants_json():
+            return jsonify({"error": error.name, "message": error.description}), error.code
+        return render_template("errors/http.html", error=error), error.code
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        log.error("database unavailable: %s", error)
+        message = "Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut."
+        if _wants_json():
+            return jsonify({"error": "Service Unavailable", "message": message}), 503
+        return render_template("errors/unavailable.html", message=message), 503

@@ -1,0 +1,93 @@
+"""The project's ``flask`` commands. Database trouble ends in one clear sentence, no traceback."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from app.extensions import db
+from app.services import demo, reference_data
+
+
+def database_problem(error: Exception) -> str:
+    """One sentence on what is wrong with the database and what to do about it."""
+    if isinstance(error, ProgrammingError) and "does not exist" in str(error.orig):
+        return "The database has no tables yet: run `flask db upgrade` first."
+    if current_app.config.get("LOCAL_DATABASE"):
+        return (
+            "The project-local database is not running: start it with `make db` "
+            "(or set DATABASE_URL to use another PostgreSQL server)."
+        )
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+    return (
+        f"Cannot reach the database {where} from DATABASE_URL: check that the server is "
+        "running and that the URL, user and password are right."
+    )
+
+
+def needs_database(command):
+    """Turn a failed database connection inside a command into a clean error message."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            db.session.rollback()
+            raise click.ClickException(database_problem(error)) from None
+
+    return wrapper
+
+
+@click.command("check-db")
+@with_appcontext
+@needs_database
+def check_db_command():
+    """Check that the database is reachable and has PostGIS."""
+    version = db.session.scalar(text("SELECT postgis_lib_version()"))
+    click.echo(f"Database reachable, PostGIS {version}.")
+
+
+@click.command("sync-reference")
+@with_appcontext
+@needs_database
+def sync_reference_command():
+    """Load the shipped taxonomies and the configured region (idempotent)."""
+    region = current_app.config["REGION"]
+    click.echo(f"Taxonomies: {reference_data.sync_taxonomies()}.")
+    click.echo(f"Region {region.name}: {reference_data.sync_region(region)}.")
+
+
+@click.command("seed-demo")
+@click.option(
+    "--count",
+    default=300,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="How many demo employers the region should have.",
+)
+@with_appcontext
+@needs_database
+def seed_demo_command(count: int):
+    """Load the reference data and the fictional demo employers (idempotent)."""
+    region = current_app.config["REGION"]
+    reference_data.sync_taxonomies()
+    reference_data.sync_region(region)
+    added = demo.seed_demo(region, count)
+    if added:
+        click.echo(f"Added {added} demo employers to {region.name}.")
+    else:
+        click.echo(f"The {count} demo employers of {region.name} are already loaded.")
+
+
+def register(app: Flask) -> None:
+    """Add the commands to the app's CLI."""
+    for command in (check_db_command, sync_reference_command, seed_demo_command):
+        app.cli.add_command(command)

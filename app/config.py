@@ -1,0 +1,178 @@
+"""Settings from the environment, checked once at start-up.
+
+Every setting is read from an environment variable of the same name; ``create_app(config)`` may
+override them (tests do). A bad value raises :class:`ConfigError` with one sentence saying what
+is wrong and how to fix it, before anything else starts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from geodata.regions import RegionError, load_region
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("production", "development", "testing")
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_TILE_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende'
+)
+#: The settings read from the environment; anything else in ``create_app(config)`` is passed
+#: to Flask's config unchanged.
+ENV_SETTINGS = (
+    "APP_ENV",
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "TILE_URL",
+    "TILE_ATTRIBUTION",
+    "REGION",
+    "INSTANCE_PATH",
+    "MAX_UPLOAD_MB",
+)
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and what to do."""
+
+
+def local_database_url(instance_path: Path, database: str = "kmu_atlas") -> URL:
+    """The URL of the project-local PostGIS cluster that ``scripts/localdb.sh`` runs.
+
+    It listens only on a Unix socket inside ``instance/postgres``, so it never clashes with
+    another PostgreSQL server on the machine.
+    """
+    return URL.create(
+        "postgresql+psycopg",
+        username="kmu_atlas",
+        database=database,
+        query={"host": str(instance_path / "postgres")},
+    )
+
+
+def parse_database_url(value: str) -> URL:
+    """Parse DATABASE_URL; accept postgres://, postgresql:// and postgresql+psycopg:// URLs."""
+    hint = "DATABASE_URL must look like postgresql://user:password@host:5432/database"
+    try:
+        url = make_url(value.strip())
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL {value!r} is not a valid URL: {hint}.") from None
+    if url.get_backend_name() not in ("postgres", "postgresql"):
+        raise ConfigError(
+            f"DATABASE_URL uses {url.drivername!r}, but only PostgreSQL works: {hint}."
+        )
+    if not url.database:
+        raise ConfigError(f"DATABASE_URL names no database: {hint}.")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def parse_tile_url(value: str) -> str:
+    """Check TILE_URL: an http(s) URL template with {z}, {x} and {y} placeholders."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"TILE_URL {value!r} must be an http(s) URL such as {DEFAULT_TILE_URL}.")
+    missing = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+    if missing:
+        raise ConfigError(f"TILE_URL {value!r} lacks the placeholder(s) {', '.join(missing)}.")
+    return value
+
+
+def tile_origin(tile_url: str) -> str:
+    """The scheme and host a browser contacts for tiles (``{s}`` subdomains kept as pattern)."""
+    parts = urlsplit(tile_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def load_settings(overrides: Mapping | None = None, environ: Mapping | None = None) -> dict:
+    """Read, check and return the Flask config from the environment plus ``overrides``."""
+    overrides = dict(overrides or {})
+    environ = os.environ if environ is None else environ
+    raw = {key: environ.get(key) for key in ENV_SETTINGS}
+    raw.update({k: v for k, v in overrides.items() if k in ENV_SETTINGS})
+    passthrough = {k: v for k, v in overrides.items() if k not in ENV_SETTINGS}
+
+    app_env = (raw["APP_ENV"] or "production").strip().lower()
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV {raw['APP_ENV']!r} must be one of {', '.join(ENVIRONMENTS)}.")
+    instance_path = Path(raw["INSTANCE_PATH"] or PROJECT_ROOT / "instance").resolve()
+
+    if raw["DATABASE_URL"]:
+        database_url = parse_database_url(raw["DATABASE_URL"])
+        local_database = False
+    else:
+        database_url = local_database_url(instance_path)
+        local_database = True
+
+    tile_url = parse_tile_url(raw["TILE_URL"] or DEFAULT_TILE_URL)
+    attribution = raw["TILE_ATTRIBUTION"]
+    if attribution is None:
+        if raw["TILE_URL"] and raw["TILE_URL"] != DEFAULT_TILE_URL:
+            raise ConfigError(
+                "TILE_ATTRIBUTION must be set when TILE_URL is set: name the tile source."
+            )
+        attribution = DEFAULT_TILE_ATTRIBUTION
+
+    region_setting = raw["REGION"] or "emscher-lippe"
+    try:
+        region = load_region(region_setting)
+    except RegionError as exc:
+        raise ConfigError(f"REGION: {exc}") from None
+
+    try:
+        max_upload_mb = int(raw["MAX_UPLOAD_MB"] or 10)
+        if max_upload_mb < 1:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"MAX_UPLOAD_MB {raw['MAX_UPLOAD_MB']!r} must be a whole number ≥ 1."
+        ) from None
+
+    settings = {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "testing",
+        "INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": _secret_key(raw["SECRET_KEY"], app_env, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url.render_as_string(hide_password=False),
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": 5},
+        },
+        "LOCAL_DATABASE": local_database,
+        "TILE_URL": tile_url,
+        "TILE_ATTRIBUTION": attribution,
+        "REGION": region,
+        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": app_env == "production",
+    }
+    settings.update(passthrough)
+    return settings
+
+
+def _secret_key(value: str | None, app_env: str, instance_path: Path) -> str:
+    """The secret key: required in production; elsewhere kept in ``instance/secret_key``."""
+    if value:
+        if app_env == "production" and len(value) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long in production.")
+        return value
+    if app_env == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set: set it in the environment (e.g. python -c "
+            "'import secrets; print(secrets.token_hex(32))'), or set APP_ENV=development "
+            "for a local run."
+        )
+    if app_env == "testing":
+        return secrets.token_hex(32)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

@@ -1,0 +1,70 @@
+"""Build the folium map and split it into parts our own templates embed.
+
+folium renders the Leaflet map, its tiles and controls. Its default assets point at CDNs; here
+they point at the copies the app serves itself (``static/vendor``, filled from the npm registry
+at set-up). No employer data goes into folium: the page's own JavaScript fetches it as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import folium
+from markupsafe import Markup
+
+from geodata.regions import Region
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """The pieces of a rendered folium map: for <head>, for <body>, and its script."""
+
+    name: str
+    header: Markup
+    html: Markup
+    script: Markup
+
+
+class AtlasMap(folium.Map):
+    """A folium map whose Leaflet assets are served by the app, not by a CDN."""
+
+    def __init__(self, *args, static_url: Callable[[str], str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_js = [("leaflet", static_url("vendor/leaflet/leaflet.js"))]
+        self.default_css = [("leaflet_css", static_url("vendor/leaflet/leaflet.css"))]
+
+
+def build_map(
+    region: Region, *, tile_url: str, attribution: str, static_url: Callable[[str], str]
+) -> MapParts:
+    """The region's base map: configured tiles, scale bar, initial view on the region."""
+    lon, lat = region.center
+    atlas_map = AtlasMap(
+        location=[lat, lon],
+        zoom_start=region.zoom,
+        tiles=None,
+        control_scale=True,
+        static_url=static_url,
+    )
+    folium.TileLayer(tiles=tile_url, attr=attribution, name="Karte", max_zoom=19).add_to(atlas_map)
+    (west, south), (east, north) = region.bounds
+    atlas_map.fit_bounds([[south, west], [north, east]])
+
+    root = atlas_map.get_root()
+    root.render()
+    # Keep only the asset links in the header. folium's map header is for a standalone page:
+    # full-page styles, and a viewport that forbids zooming (a WCAG 1.4.4 failure). Our
+    # templates bring their own.
+    assets = {name for name, _ in atlas_map.default_js + atlas_map.default_css}
+    for name in list(root.header._children):
+        if name not in assets:
+            del root.header._children[name]
+    header = root.header.render()
+    # folium's output holds only our configuration (region, tile settings), never user text.
+    return MapParts(
+        name=atlas_map.get_name(),
+        header=Markup(header),  # noqa: S704
+        html=Markup(root.html.render()),  # noqa: S704
+        script=Markup(root.script.render()),  # noqa: S704
+    )

@@ -1,0 +1,30 @@
+"""The data model: typed SQLAlchemy 2 models on PostGIS (geometries in EPSG:4326)."""
+
+from app.models.company import (
+    Company,
+    CompanyStatus,
+    FamilyCertificate,
+    company_family_criteria,
+    company_occupations,
+    company_sectors,
+    size_class_for,
+)
+from app.models.places import Municipality, PostalCode
+from app.models.taxonomy import FamilyCriterion, KldbArea, KldbGroup, WzDivision, WzSection
+
+__all__ = [
+    "Company",
+    "CompanyStatus",
+    "FamilyCertificate",
+    "FamilyCriterion",
+    "KldbArea",
+    "KldbGroup",
+    "Municipality",
+    "PostalCode",
+    "WzDivision",
+    "WzSection",
+    "company_family_criteria",
+    "company_occupations",
+    "company_sectors",
+    "size_class_for",
+]

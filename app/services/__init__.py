@@ -1,0 +1,1 @@
+"""Service functions: the application's logic layer. Views call these; these own transactions."""

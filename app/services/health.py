@@ -1,0 +1,51 @@
+"""Health check: is the database reachable and is its schema at the newest migration?"""
+
+from __future__ import annotations
+
+import logging
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def migration_heads() -> set[str]:
+    """The newest revision(s) in the migrations folder."""
+    config = Config()
+    config.set_main_option("script_location", current_app.extensions["migrate"].directory)
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def check_health() -> tuple[bool, dict]:
+    """Return (healthy, body). The body names the problem but no connection details."""
+    heads = migration_heads()
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as exc:
+        log.warning("health check: database unreachable: %s", exc)
+        return False, {
+            "status": "error",
+            "database": "unreachable",
+            "reason": "The database cannot be reached.",
+        }
+    body = {
+        "status": "ok",
+        "database": "ok",
+        "migrations": {"current": sorted(current), "head": sorted(heads)},
+    }
+    if current != heads:
+        body["status"] = "error"
+        body["reason"] = (
+            "The database schema is not at the newest migration: run `flask db upgrade`."
+        )
+        return False, body
+    return True, body

@@ -1,0 +1,147 @@
+"""Shared fixtures: a fresh PostGIS test database, the app, its client and CLI runner.
+
+The database is the project-local cluster's ``kmu_atlas_test`` (``make test`` starts it), or the
+server named by TEST_DATABASE_URL. It is dropped and created anew for each test session and
+migrated with the project's own migrations; every test starts with no employers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import flask_migrate
+import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import URL
+
+from app import create_app
+from app.config import PROJECT_ROOT, local_database_url, parse_database_url
+from app.extensions import db
+from app.models import Company, CompanyStatus, FamilyCriterion, KldbGroup, WzDivision
+from app.services.reference_data import sync_region, sync_taxonomies
+
+TEST_DATABASE = "kmu_atlas_test"
+TILE_URL = "https://tiles.example.test/{z}/{x}/{y}.png"
+
+
+def test_database_url() -> URL:
+    """The URL of the database the tests may drop and create."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return parse_database_url(os.environ["TEST_DATABASE_URL"])
+    return local_database_url(PROJECT_ROOT / "instance", TEST_DATABASE)
+
+
+def recreate_database(url: URL) -> None:
+    """Drop and create the database ``url`` names, through the server's ``postgres`` database."""
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+
+
+def test_config(database_url: str, **overrides) -> dict:
+    """The configuration every test app gets, plus ``overrides``."""
+    return {
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "TILE_URL": TILE_URL,
+        "TILE_ATTRIBUTION": "Test tiles",
+        **overrides,
+    }
+
+
+test_database_url.__test__ = False  # not tests, despite their names
+test_config.__test__ = False
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A freshly created, migrated test database with the taxonomies and the region loaded."""
+    url = test_database_url()
+    recreate_database(url)
+    rendered = url.render_as_string(hide_password=False)
+    app = create_app(test_config(rendered))
+    with app.app_context():
+        flask_migrate.upgrade()
+        sync_taxonomies()
+        sync_region(app.config["REGION"])
+        db.engine.dispose()
+    return rendered
+
+
+@pytest.fixture
+def app(database_url):
+    """The app on the test database; employers are removed after each test."""
+    app = create_app(test_config(database_url))
+    yield app
+    with app.app_context():
+        db.session.execute(text("TRUNCATE companies RESTART IDENTITY CASCADE"))
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_company(app) -> Callable[..., int]:
+    """Create a company (published unless ``status`` says otherwise) and return its id.
+
+    ``lon``/``lat`` place it (default: Recklinghausen centre); ``sectors``, ``occupations`` and
+    ``family`` take codes and keys; any other keyword sets a Company column.
+    """
+    counter = iter(range(1, 1_000_000))
+
+    def make(
+        name: str = "Testbetrieb",
+        *,
+        lon: float = 7.1975,
+        lat: float = 51.6146,
+        status: CompanyStatus = CompanyStatus.PUBLISHED,
+        sectors: tuple[str, ...] = ("43",),
+        occupations: tuple[str, ...] = ("26",),
+        family: tuple[str, ...] = (),
+        **columns,
+    ) -> int:
+        number = next(counter)
+        columns.setdefault("slug", f"test-{number}")
+        columns.setdefault("municipality_ags", "05562032")
+        columns.setdefault("postal_code", "45657")
+        columns.setdefault("town", "Recklinghausen")
+        columns.setdefault("employees", 5)
+        with app.app_context():
+            company = Company(
+                name=name,
+                status=status,
+                location=from_shape(Point(lon, lat), srid=4326),
+                sectors=list(
+                    db.session.scalars(select(WzDivision).filter(WzDivision.code.in_(sectors)))
+                ),
+                occupations=list(
+                    db.session.scalars(select(KldbGroup).filter(KldbGroup.code.in_(occupations)))
+                ),
+                family_criteria=list(
+                    db.session.scalars(
+                        select(FamilyCriterion).filter(FamilyCriterion.key.in_(family))
+                    )
+                ),
+                **columns,
+            )
+            db.session.add(company)
+            db.session.commit()
+            return company.id
+
+    return make

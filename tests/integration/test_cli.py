@@ -1,0 +1,69 @@
+"""The flask commands: idempotent seeding, and one clear sentence when the database is missing."""
+
+from sqlalchemy import func, select
+
+from app import create_app
+from app.extensions import db
+from app.models import Company, CompanyStatus, Municipality, WzDivision
+from tests.conftest import test_config
+
+
+def test_seed_demo_loads_the_demo_region_once(app, runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "Added 300 demo employers to Emscher-Lippe." in first.output
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert "already loaded" in second.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Company)) == 300
+        published = db.session.scalar(
+            select(func.count()).where(Company.status == CompanyStatus.PUBLISHED)
+        )
+        assert 200 < published < 300
+        assert db.session.scalar(select(func.count()).select_from(Municipality)) == 12
+        assert db.session.scalar(select(func.count()).select_from(WzDivision)) == 88
+
+
+def test_seed_demo_tops_up_missing_entries_without_duplicates(app, runner):
+    assert runner.invoke(args=["seed-demo", "--count", "20"]).exit_code == 0
+    result = runner.invoke(args=["seed-demo", "--count", "25"])
+    assert "Added 5 demo employers" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Company)) == 25
+
+
+def test_seed_demo_rejects_a_bad_count(runner):
+    result = runner.invoke(args=["seed-demo", "--count", "0"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--count'" in result.output
+
+
+def test_sync_reference_reports_what_it_loaded(runner):
+    result = runner.invoke(args=["sync-reference"])
+    assert result.exit_code == 0, result.output
+    assert "21 WZ sections, 88 WZ divisions, 10 KldB areas, 37 KldB groups" in result.output
+    assert "12 municipalities" in result.output
+
+
+def test_check_db(runner):
+    result = runner.invoke(args=["check-db"])
+    assert result.exit_code == 0, result.output
+    assert "PostGIS 3" in result.output
+
+
+def test_unreachable_database_gives_one_clear_sentence(tmp_path):
+    app = create_app(test_config(f"postgresql://atlas@/atlas?host={tmp_path}&port=1"))
+    for args in (["check-db"], ["seed-demo"], ["db", "upgrade"]):
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1, args
+        assert "Cannot reach the database" in result.output, args
+        assert "Traceback" not in result.output
+        assert result.output.count("\n") == 1, result.output
+
+
+def test_unreachable_local_database_says_how_to_start_it(tmp_path):
+    app = create_app({"APP_ENV": "testing", "INSTANCE_PATH": str(tmp_path)})
+    result = app.test_cli_runner().invoke(args=["check-db"])
+    assert result.exit_code == 1
+    assert "start it with `make db`" in result.output

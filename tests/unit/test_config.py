@@ -1,0 +1,129 @@
+import subprocess
+import sys
+
+import pytest
+from flask.cli import NoAppException
+
+from app import create_app
+from app.config import DEFAULT_TILE_URL, ConfigError, load_settings
+from app.wsgi import create_cli_app
+
+GOOD = {
+    "APP_ENV": "testing",
+    "DATABASE_URL": "postgresql://atlas:secret@db.internal:5432/atlas",
+}
+
+
+def settings(**overrides):
+    return load_settings({**GOOD, **overrides}, environ={})
+
+
+def test_database_url_is_normalised_to_psycopg():
+    assert settings()["SQLALCHEMY_DATABASE_URI"] == (
+        "postgresql+psycopg://atlas:secret@db.internal:5432/atlas"
+    )
+    assert settings(DATABASE_URL="postgres://u@h/d")["SQLALCHEMY_DATABASE_URI"].startswith(
+        "postgresql+psycopg://"
+    )
+
+
+def test_without_database_url_the_local_cluster_is_used(tmp_path):
+    config = load_settings({"APP_ENV": "testing", "INSTANCE_PATH": str(tmp_path)}, environ={})
+    assert config["LOCAL_DATABASE"] is True
+    assert f"host={tmp_path}/postgres" in config["SQLALCHEMY_DATABASE_URI"].replace("%2F", "/")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("not a url", "is not a valid URL"),
+        ("mysql://u:p@localhost/atlas", "only PostgreSQL works"),
+        ("postgresql://u:p@localhost", "names no database"),
+    ],
+)
+def test_malformed_database_url_is_refused_with_a_clear_message(value, message):
+    with pytest.raises(ConfigError, match=message):
+        settings(DATABASE_URL=value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("tiles.example.org/{z}/{x}/{y}.png", "must be an http"),
+        ("ftp://tiles.example.org/{z}/{x}/{y}.png", "must be an http"),
+        ("https://tiles.example.org/{z}/{x}.png", r"lacks the placeholder\(s\) \{y\}"),
+    ],
+)
+def test_malformed_tile_url_is_refused(value, message):
+    with pytest.raises(ConfigError, match=message):
+        settings(TILE_URL=value, TILE_ATTRIBUTION="x")
+
+
+def test_own_tile_server_needs_an_attribution():
+    with pytest.raises(ConfigError, match="TILE_ATTRIBUTION must be set"):
+        settings(TILE_URL="https://tiles.example.org/{z}/{x}/{y}.png")
+    assert settings()["TILE_URL"] == DEFAULT_TILE_URL
+
+
+def test_production_requires_a_long_secret_key():
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        settings(APP_ENV="production")
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        settings(APP_ENV="production", SECRET_KEY="short")
+    config = settings(APP_ENV="production", SECRET_KEY="x" * 40)
+    assert config["SECRET_KEY"] == "x" * 40
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_keeps_a_generated_secret_key_in_the_instance_folder(tmp_path):
+    first = settings(APP_ENV="development", INSTANCE_PATH=str(tmp_path))["SECRET_KEY"]
+    again = settings(APP_ENV="development", INSTANCE_PATH=str(tmp_path))["SECRET_KEY"]
+    assert first == again
+    assert len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("APP_ENV", "staging", "APP_ENV 'staging' must be one of"),
+        ("REGION", "atlantis", "Region 'atlantis' not found"),
+        ("MAX_UPLOAD_MB", "lots", "must be a whole number"),
+    ],
+)
+def test_other_bad_settings(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        settings(**{key: value})
+
+
+def test_create_app_stops_on_bad_configuration():
+    with pytest.raises(ConfigError, match="only PostgreSQL works"):
+        create_app({**GOOD, "DATABASE_URL": "sqlite:///atlas.db"})
+
+
+def test_cli_app_turns_configuration_errors_into_a_usage_error(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "testing")
+    monkeypatch.setenv("TILE_URL", "https://tiles.example.org/{z}.png")
+    monkeypatch.setenv("TILE_ATTRIBUTION", "x")
+    with pytest.raises(NoAppException, match="Configuration error: TILE_URL"):
+        create_cli_app()
+
+
+def test_flask_command_prints_one_sentence_not_a_traceback(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "FLASK_APP": "app.wsgi:create_cli_app",
+        "APP_ENV": "testing",
+        "DATABASE_URL": "mysql://u:p@localhost/atlas",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "seed-demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Configuration error: DATABASE_URL uses 'mysql'" in result.stderr
+    assert "Traceback" not in result.stderr
