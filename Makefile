@@ -7,7 +7,7 @@ export APP_ENV ?= development
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-test db db-stop lint format bench clean
+.PHONY: run test setup setup-test db db-stop lint format i18n clean
 
 run: setup db
 	$(FLASK) db upgrade
@@ -39,6 +39,12 @@ lint:
 format:
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# After changing texts: extract them and update the English catalogue, then translate it.
+i18n:
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot --no-location --omit-header --sort-output .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-location --omit-header --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d app/translations --statistics
 
 clean:
 	-scripts/localdb.sh stop

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from flask import Flask
 
+from app import i18n
 from app.config import PROJECT_ROOT, load_settings
-from app.extensions import csrf, db, migrate
+from app.extensions import babel, csrf, db, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -23,6 +25,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     )
     app.config.update(settings)
     app.json.sort_keys = False
+    app.jinja_env.add_extension("jinja2.ext.do")
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -37,6 +40,14 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)
+    # Flask-Babel 4: the selector goes to init_app, not to Babel().
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_locale=i18n.DEFAULT_LANGUAGE,
+        default_translation_directories=str(TRANSLATIONS_DIR),
+    )
+    i18n.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -35,6 +35,7 @@ ENV_SETTINGS = (
     "REGION",
     "INSTANCE_PATH",
     "MAX_UPLOAD_MB",
+    "CLUSTER_THRESHOLD",
 )
 
 
@@ -133,6 +134,15 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
             f"MAX_UPLOAD_MB {raw['MAX_UPLOAD_MB']!r} must be a whole number ≥ 1."
         ) from None
 
+    try:
+        cluster_threshold = int(raw["CLUSTER_THRESHOLD"] or 150)
+        if cluster_threshold < 1:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"CLUSTER_THRESHOLD {raw['CLUSTER_THRESHOLD']!r} must be a whole number ≥ 1."
+        ) from None
+
     settings = {
         "APP_ENV": app_env,
         "TESTING": app_env == "testing",
@@ -148,6 +158,8 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "TILE_ATTRIBUTION": attribution,
         "REGION": region,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        "CLUSTER_THRESHOLD": cluster_threshold,
+        "CLUSTER_MAX_ZOOM": 15,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": app_env == "production",

@@ -36,20 +36,31 @@ class AtlasMap(folium.Map):
 
 
 def build_map(
-    region: Region, *, tile_url: str, attribution: str, static_url: Callable[[str], str]
+    region: Region,
+    *,
+    tile_url: str,
+    attribution: str,
+    static_url: Callable[[str], str],
+    focus: tuple[float, float] | None = None,
 ) -> MapParts:
-    """The region's base map: configured tiles, scale bar, initial view on the region."""
-    lon, lat = region.center
+    """The region's base map: configured tiles, scale bar, initial view on the region.
+
+    With ``focus`` (lon, lat) the map centres on that point and marks it, without any text.
+    """
+    lon, lat = focus or region.center
     atlas_map = AtlasMap(
         location=[lat, lon],
-        zoom_start=region.zoom,
+        zoom_start=15 if focus else region.zoom,
         tiles=None,
         control_scale=True,
         static_url=static_url,
     )
     folium.TileLayer(tiles=tile_url, attr=attribution, name="Karte", max_zoom=19).add_to(atlas_map)
-    (west, south), (east, north) = region.bounds
-    atlas_map.fit_bounds([[south, west], [north, east]])
+    if focus:
+        folium.Marker([lat, lon], keyboard=False).add_to(atlas_map)
+    else:
+        (west, south), (east, north) = region.bounds
+        atlas_map.fit_bounds([[south, west], [north, east]])
 
     root = atlas_map.get_root()
     root.render()

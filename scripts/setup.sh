@@ -47,6 +47,11 @@ if [ "$installed" != "$hash [test,dev]" ] && [ "$installed" != "$hash $extras" ]
   echo "$hash $extras" > "$stamp"
 fi
 
+# --- Translations (compiled from the .po files the project keeps) ------------------------------
+for po in app/translations/*/LC_MESSAGES/messages.po; do
+  [ "${po%.po}.mo" -nt "$po" ] || .venv/bin/pybabel compile -q -d app/translations
+done
+
 # --- Front-end assets from the npm registry --------------------------------------------------
 if [ "$(cat node_modules/.installed 2>/dev/null)" != "$(sha256sum package-lock.json | cut -c1-16)" ]; then
   say "Installing front-end packages (npm ci)"

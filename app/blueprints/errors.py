@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -25,7 +26,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         log.error("database unavailable: %s", error)
-        message = "Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut."
+        message = _(
+            "Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut."
+        )
         if _wants_json():
             return jsonify({"error": "Service Unavailable", "message": message}), 503
         return render_template("errors/unavailable.html", message=message), 503

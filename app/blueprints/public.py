@@ -1,24 +1,78 @@
-"""Public pages: the start page with the map, and the health check."""
+"""Public pages: the map with filters and list, employer detail pages, the health check."""
 
-from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
+from app.blueprints.filtering import request_filter
+from app.filters import FilterError, parse_page, parse_sort
+from app.i18n import current_language, language_name
 from app.map import build_map
+from app.services import employers, taxonomies
 from app.services.health import check_health
 
 bp = Blueprint("public", __name__)
 
 
-@bp.get("/")
-def index():
-    """Start page: the region's map; the employers load from the API."""
-    region = current_app.config["REGION"]
-    parts = build_map(
-        region,
+def _static_url(path: str) -> str:
+    return url_for("static", filename=path)
+
+
+def _base_map(**kwargs):
+    return build_map(
+        current_app.config["REGION"],
         tile_url=current_app.config["TILE_URL"],
         attribution=current_app.config["TILE_ATTRIBUTION"],
-        static_url=lambda path: url_for("static", filename=path),
+        static_url=_static_url,
+        **kwargs,
     )
-    return render_template("public/index.html", region=region, map=parts)
+
+
+@bp.get("/")
+def index():
+    """The map with the filter panel and the accessible list of the same employers."""
+    error, employer_filter, page, sort = None, None, None, "name"
+    try:
+        employer_filter = request_filter()
+        sort = parse_sort(request.args, employer_filter)
+        page = employers.list_page(employer_filter, sort, parse_page(request.args))
+    except FilterError as exc:
+        error = exc
+    language = current_language()
+    return render_template(
+        "public/index.html",
+        region=current_app.config["REGION"],
+        map=_base_map(),
+        filter=employer_filter,
+        form=request.args,
+        error=error,
+        page=page,
+        sort=sort,
+        catalogue=taxonomies.catalogue(language),
+        languages_in_use=taxonomies.languages_in_use(language),
+        size_labels=taxonomies.size_labels(),
+    ), 400 if error else 200
+
+
+@bp.get("/arbeitgeber/<slug>")
+def employer(slug: str):
+    """An employer's public profile, with a way back to the search it came from."""
+    company = employers.published_by_slug(slug)
+    if company is None:
+        abort(404)
+    try:
+        back = request_filter().query_args()
+    except FilterError:
+        back = {}
+    lon, lat = employers.location_of(company)
+    language = current_language()
+    return render_template(
+        "public/employer.html",
+        company=company,
+        map=_base_map(focus=(lon, lat)),
+        back_url=url_for("public.index", **back),
+        language=language,
+        size_labels=taxonomies.size_labels(),
+        language_names=[language_name(code, language) for code in company.languages],
+    )
 
 
 @bp.get("/healthz")

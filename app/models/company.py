@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -95,6 +95,7 @@ class Company(db.Model):
             "status <> 'published' OR location IS NOT NULL", name="published_has_location"
         ),
         Index("ix_companies_languages", "languages", postgresql_using="gin"),
+        Index("ix_companies_search_vector", "search_vector", postgresql_using="gin"),
         # Distances are measured on the ellipsoid (geography); this index serves ST_DWithin.
         Index(
             "ix_companies_location_geography",
@@ -131,6 +132,16 @@ class Company(db.Model):
     offers_internships: Mapped[bool] = mapped_column(Boolean, default=False)
     open_positions: Mapped[int] = mapped_column(Integer, default=0)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
+    #: German full text of name and description, with umlauts and ß folded (see atlas_fold).
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "to_tsvector('german'::regconfig, "
+            "atlas_fold(coalesce(name, '') || ' ' || coalesce(description, '')))",
+            persisted=True,
+        ),
+        deferred=True,
+    )
 
     status: Mapped[CompanyStatus] = mapped_column(
         Enum(

@@ -1,20 +1,49 @@
-"""The start page in a real browser: markers, popups, and no third-party requests."""
+"""The map page in a real browser: filters, markers and clusters, list, permalink, language,
+hostile text and third-party requests."""
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from app.models import CompanyStatus
 from tests.conftest import TILE_URL
+from tests.fixtures import EMPLOYERS
 
 pytestmark = pytest.mark.browser
 
 RECKLINGHAUSEN = (7.1975, 51.6146)
 
 
+def wait_loaded(page, loads):
+    """Wait until the page has finished its ``loads``-th data load."""
+    page.wait_for_function(
+        "(loads) => { const atlas = document.getElementById('atlas');"
+        " return atlas && Number(atlas.dataset.loads) >= loads"
+        " && atlas.dataset.loaded === 'true'; }",
+        arg=loads,
+        timeout=15_000,
+    )
+
+
 def open_map(page, url):
     page.goto(url)
-    page.wait_for_selector("#atlas[data-loaded=true]", timeout=15_000)
+    wait_loaded(page, 1)
+
+
+def map_zoom(page):
+    return page.evaluate(
+        "() => window[JSON.parse(document.getElementById('atlas').dataset.config).mapName]"
+        ".getZoom()"
+    )
+
+
+def loads(page):
+    return int(page.locator("#atlas").get_attribute("data-loads"))
+
+
+@pytest.fixture
+def known(make_company):
+    return {letter: make_company(**fields) for letter, fields in EMPLOYERS.items()}
 
 
 def test_map_shows_the_published_employers_and_their_count(page, live_server, make_company):
@@ -23,21 +52,124 @@ def test_map_shows_the_published_employers_and_their_count(page, live_server, ma
         make_company(f"Betrieb {offset}", lon=lon + offset * 0.08, lat=lat)
     make_company("Noch nicht freigegeben", lon=lon, lat=lat - 0.08, status=CompanyStatus.PENDING)
     open_map(page, live_server)
-    assert page.locator("#employer-count").text_content() == "3 Arbeitgeber auf der Karte"
+    assert page.locator("#employer-count").text_content() == "3 Arbeitgeber gefunden"
     assert page.locator("#atlas").get_attribute("data-markers") == "3"
-    assert page.locator("path.leaflet-interactive").count() == 3
+    assert page.locator(".atlas-marker").count() == 3
+    assert page.locator("#employer-list li").count() == 3
+    assert "Noch nicht freigegeben" not in page.content()
     assert page.errors == []
 
 
-def test_browser_contacts_no_host_but_the_app_and_the_tile_server(page, live_server, make_company):
-    make_company("Betrieb")
+def test_two_filters_update_map_count_list_and_url_without_reload(page, live_server, client, known):
     open_map(page, live_server)
+    page.evaluate("window.__sameDocument = true")
+    page.select_option("#f-sector", "F")
+    wait_loaded(page, 2)
+    page.check("#filter-form input[name=size][value=small]")
+    wait_loaded(page, 3)
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+
+    api_list = client.get("/api/employers/list?sector=F&size=small").get_json()
+    api_map = client.get("/api/employers?sector=F&size=small").get_json()
+    assert api_list["total"] == api_map["total"] == 1
+    assert page.locator("#employer-count").text_content() == "1 Arbeitgeber gefunden"
+    assert page.locator("#employer-list .employer-link").all_text_contents() == [
+        item["name"] for item in api_list["items"]
+    ]
+    assert page.locator("#atlas").get_attribute("data-cluster-sum") == str(api_map["total"])
+    assert page.locator(".atlas-marker").count() == 1
+    query = parse_qs(urlsplit(page.url).query)
+    assert query == {"sector": ["F"], "size": ["small"]}
+    assert urlsplit(page.url).fragment.startswith("map=")
+    assert page.locator("#filters .badge").text_content() == "2 aktiv"
+
+
+def test_clusters_count_up_to_the_total_and_zoom_in_on_click(app, page, live_server, known):
+    app.config["CLUSTER_THRESHOLD"] = 3
+    open_map(page, live_server)
+    atlas = page.locator("#atlas")
+    assert int(atlas.get_attribute("data-clusters")) >= 1
+    assert atlas.get_attribute("data-cluster-sum") == atlas.get_attribute("data-total") == "7"
+    zoom_before = map_zoom(page)
+    before = loads(page)
+    page.locator(".atlas-cluster").first.click()
+    wait_loaded(page, before + 1)
+    assert map_zoom(page) > zoom_before
+
+
+def test_permalink_reopens_the_same_result_and_view(page, live_server, known):
+    open_map(page, live_server)
+    page.check("#filter-form input[name=family][value=part_time]")
+    wait_loaded(page, 2)
+    page.fill("#f-near", "Recklinghausen")
+    page.locator("#f-near").press("Enter")
+    wait_loaded(page, 3)
+    count = page.locator("#employer-count").text_content()
+    names = page.locator("#employer-list .employer-link").all_text_contents()
+    permalink = page.url
+    assert "near=Recklinghausen" in permalink and "#map=" in permalink
+
+    fresh = page.context.new_page()
+    fresh.goto(permalink)
+    wait_loaded(fresh, 1)
+    assert fresh.locator("#employer-count").text_content() == count
+    assert fresh.locator("#employer-list .employer-link").all_text_contents() == names
+    assert fresh.locator("#filter-form input[name=family][value=part_time]").is_checked()
+    assert fresh.locator("#f-near").input_value() == "Recklinghausen"
+    zoom = urlsplit(permalink).fragment.split("=")[1].split("/")[0]
+    assert str(map_zoom(fresh)) == zoom
+    fresh.close()
+
+
+def test_detail_page_and_back_to_the_search(page, live_server, known):
+    open_map(page, live_server)
+    page.select_option("#f-sector", "F")
+    wait_loaded(page, 2)
+    page.locator("#employer-list .employer-link", has_text="Elektro Kaya").click()
+    page.wait_for_url("**/arbeitgeber/**")
+    assert page.locator("h1").text_content() == "Elektro Kaya"
+    assert page.locator(".employer-map .leaflet-container").count() == 1
+    page.locator(".back-link").click()
+    page.wait_for_url(f"{live_server}/?sector=F")
+    wait_loaded(page, 1)
+    assert page.locator("#f-sector").input_value() == "F"
+    assert page.locator("#employer-count").text_content() == "2 Arbeitgeber gefunden"
+
+
+def test_switch_to_english(page, live_server, known):
+    open_map(page, live_server)
+    page.locator("nav.language a").click()
+    wait_loaded(page, 1)
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").text_content() == "Employers in Emscher-Lippe"
+    assert page.locator("#employer-count").text_content() == "7 employers found"
+    page.check("#filter-form input[name=offers][value=jobs]")
+    wait_loaded(page, 2)
+    assert page.locator("#employer-count").text_content() == "2 employers found"
+
+
+def test_bad_input_shows_a_message_not_an_error_page(page, live_server, known):
+    open_map(page, live_server)
+    page.fill("#f-near", "Atlantis")
+    page.locator("#f-near").press("Enter")
+    wait_loaded(page, 2)
+    alert = page.locator("#filter-error")
+    assert alert.is_visible()
+    assert "Atlantis" in alert.text_content()
+    assert page.errors == []
+
+
+def test_browser_contacts_no_host_but_the_app_and_the_tile_server(page, live_server, known):
+    open_map(page, live_server)
+    page.locator(".atlas-marker").first.click(force=True)
+    page.locator(".leaflet-popup-content").wait_for()
+    page.locator("#employer-list .employer-link").first.click()
     page.wait_for_load_state("networkidle")
     hosts = {urlsplit(url).netloc for url in page.requests}
     assert hosts == {urlsplit(live_server).netloc, urlsplit(TILE_URL).netloc}
 
 
-def test_popup_builds_hostile_text_as_plain_text(page, live_server, make_company):
+def test_hostile_text_stays_plain_text(page, live_server, make_company):
     lon, lat = RECKLINGHAUSEN
     names = ["<img src=x onerror=alert(1)>", "${alert(1)}", "Backslash GmbH"]
     for index, name in enumerate(names):
@@ -50,10 +182,10 @@ def test_popup_builds_hostile_text_as_plain_text(page, live_server, make_company
         )
     open_map(page, live_server)
     shown = {}
-    markers = page.locator("path.leaflet-interactive")
+    markers = page.locator(".atlas-marker")
     assert markers.count() == 3
     for index in range(3):
-        markers.nth(index).click(force=True)
+        markers.nth(index).click()
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for()
         shown[popup.locator("h2").text_content()] = popup.inner_text()
@@ -63,5 +195,12 @@ def test_popup_builds_hostile_text_as_plain_text(page, live_server, make_company
         page.locator(".leaflet-popup").wait_for(state="detached")
     assert set(shown) == set(names)
     assert "Pfad C:\\neu" in shown["Backslash GmbH"]
+    assert sorted(page.locator("#employer-list .employer-link").all_text_contents()) == sorted(
+        names
+    )
+    # A filter change re-renders the list from JSON: still plain text.
+    page.fill("#f-q", "alert")
+    wait_loaded(page, 2)
+    assert page.locator("#employer-list img").count() == 0
     assert page.dialogs == []
     assert page.errors == []

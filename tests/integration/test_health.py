@@ -46,9 +46,8 @@ def test_api_answers_503_not_500_without_a_database(tmp_path):
     assert response.get_json()["message"].startswith("Die Datenbank ist gerade nicht erreichbar")
 
 
-def test_start_page_still_renders_without_a_database(tmp_path):
-    # The page itself needs no database; its script shows the loading error.
+def test_start_page_answers_a_friendly_503_without_a_database(tmp_path):
     app = create_app(test_config(f"postgresql://nobody@/nothing?host={tmp_path}&port=1"))
     response = app.test_client().get("/")
-    assert response.status_code == 200
-    assert "konnten nicht geladen werden" in response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Vorübergehend nicht verfügbar" in response.get_data(as_text=True)

@@ -52,8 +52,8 @@ def test_start_page_loads_leaflet_and_our_module_from_static(client):
     urls = page_urls(html)
     assert "/static/vendor/leaflet/leaflet.js" in urls
     assert "/static/vendor/leaflet/leaflet.css" in urls
-    assert "/static/js/map.js" in urls
-    for path in ("/static/vendor/leaflet/leaflet.js", "/static/js/map.js"):
+    assert "/static/js/atlas.js" in urls
+    for path in ("/static/vendor/leaflet/leaflet.js", "/static/js/atlas.js"):
         with client.get(path) as response:
             assert response.status_code == 200, path
 

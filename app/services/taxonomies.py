@@ -1,0 +1,105 @@
+"""The taxonomies as the filters and pages need them: codes, labels, in the interface language."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.filters import OFFERS, SIZES, Vocabulary
+from app.i18n import current_language, iso_639_1_codes, language_name
+from app.models import FamilyCriterion, KldbArea, Municipality, WzSection
+
+
+def vocabulary() -> Vocabulary:
+    """Every code the filters accept."""
+    sections = db.session.scalars(select(WzSection).options(selectinload(WzSection.divisions)))
+    sections = list(sections)
+    areas = list(db.session.scalars(select(KldbArea).options(selectinload(KldbArea.groups))))
+    region = current_app.config["REGION"]
+    return Vocabulary(
+        sections=frozenset(s.code for s in sections),
+        divisions=frozenset(d.code for s in sections for d in s.divisions),
+        areas=frozenset(a.code for a in areas),
+        groups=frozenset(g.code for a in areas for g in a.groups),
+        family=tuple(
+            db.session.scalars(select(FamilyCriterion.key).order_by(FamilyCriterion.position))
+        ),
+        municipalities=frozenset(m.ags for m in region.municipalities),
+        languages=iso_639_1_codes(),
+    )
+
+
+def languages_in_use(language: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of the languages published employers speak, German first, then by name."""
+    from app.models import Company, CompanyStatus
+
+    codes = db.session.scalars(
+        select(func.unnest(Company.languages).label("code"))
+        .where(Company.status == CompanyStatus.PUBLISHED)
+        .distinct()
+    )
+    named = [(code, language_name(code, language)) for code in codes]
+    return sorted(named, key=lambda item: (item[0] != "de", item[1]))
+
+
+def size_labels() -> dict[str, str]:
+    """Labels of the EU size classes in the interface language."""
+    from flask_babel import gettext as _
+
+    return {
+        "micro": _("Kleinstunternehmen (unter 10 Beschäftigte)"),
+        "small": _("Kleines Unternehmen (10 bis 49)"),
+        "medium": _("Mittleres Unternehmen (50 bis 249)"),
+        "large": _("Großunternehmen (ab 250)"),
+    }
+
+
+def offer_labels() -> dict[str, str]:
+    """Labels of the offers in the interface language."""
+    from flask_babel import gettext as _
+
+    return {
+        "apprenticeship": _("Ausbildungsplätze"),
+        "internship": _("Praktika"),
+        "jobs": _("Offene Stellen"),
+    }
+
+
+def catalogue(language: str | None = None) -> dict:
+    """Everything the filters accept, with labels: the body of ``GET /api/taxonomies``."""
+    language = language or current_language()
+    sections = db.session.scalars(
+        select(WzSection).options(selectinload(WzSection.divisions)).order_by(WzSection.code)
+    )
+    areas = db.session.scalars(select(KldbArea).options(selectinload(KldbArea.groups)))
+    criteria = db.session.scalars(select(FamilyCriterion).order_by(FamilyCriterion.position))
+    municipalities = db.session.scalars(select(Municipality).order_by(Municipality.name))
+    return {
+        "language": language,
+        "sectors": [
+            {
+                "code": s.code,
+                "label": s.title(language),
+                "divisions": [{"code": d.code, "label": d.title(language)} for d in s.divisions],
+            }
+            for s in sections
+        ],
+        "occupations": [
+            {
+                "code": a.code,
+                "label": a.title(language),
+                "groups": [{"code": g.code, "label": g.title(language)} for g in a.groups],
+            }
+            for a in sorted(areas, key=lambda a: (a.code == "0", a.code))
+        ],
+        "family": [{"code": c.key, "label": c.title(language)} for c in criteria],
+        "sizes": [{"code": k, "label": v} for k, v in size_labels().items() if k in SIZES],
+        "offers": [{"code": k, "label": v} for k, v in offer_labels().items() if k in OFFERS],
+        "municipalities": [{"code": m.ags, "label": m.name} for m in municipalities],
+        "languages": [
+            {"code": code, "label": language_name(code, language)}
+            for code in sorted(iso_639_1_codes())
+        ],
+    }
