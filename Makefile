@@ -7,7 +7,7 @@ export APP_ENV ?= development
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-test db db-stop lint format i18n clean
+.PHONY: run test setup setup-test db db-stop lint format i18n bench clean
 
 run: setup db
 	$(FLASK) db upgrade
@@ -39,6 +39,11 @@ lint:
 format:
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Time the public queries on a scratch database (COUNT employers); prints figures.
+COUNT ?= 100000
+bench: setup db
+	$(VENV)/bin/python scripts/bench_search.py --count $(COUNT)
 
 # After changing texts: extract them and update the English catalogue, then translate it.
 i18n:

@@ -149,9 +149,10 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": _secret_key(raw["SECRET_KEY"], app_env, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url.render_as_string(hide_password=False),
+        # JIT compilation costs more than it saves on these short interactive queries.
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": True,
-            "connect_args": {"connect_timeout": 5},
+            "connect_args": {"connect_timeout": 5, "options": "-c jit=off"},
         },
         "LOCAL_DATABASE": local_database,
         "TILE_URL": tile_url,

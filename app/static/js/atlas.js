@@ -17,7 +17,9 @@ const pickButton = document.getElementById("pick-point");
 const filterPanel = document.getElementById("filters");
 const LIST_KEYS = new Set(["sort", "page"]);
 
-let layer = L.layerGroup().addTo(map);
+const layer = L.layerGroup().addTo(map);
+// Markers on the map by key, so that a reload keeps the same marker (and its open popup).
+let markers = new Map();
 let mapRequest = 0;
 let listRequest = 0;
 // Load signals for tests and assistive tech: data-loaded is "true" once nothing is in flight.
@@ -248,9 +250,15 @@ async function loadMap() {
   params.set("zoom", String(map.getZoom()));
   const data = await getJson(`${config.mapUrl}?${params}`);
   if (request !== mapRequest) return;
-  const fresh = L.layerGroup(data.features.map(featureLayer));
-  map.removeLayer(layer);
-  layer = fresh.addTo(map);
+  const next = new Map();
+  for (const feature of data.features) {
+    const key = feature.properties.cluster
+      ? `cluster:${feature.geometry.coordinates}:${feature.properties.count}`
+      : `employer:${feature.id}`;
+    next.set(key, markers.get(key) || featureLayer(feature).addTo(layer));
+  }
+  for (const [key, marker] of markers) if (!next.has(key)) layer.removeLayer(marker);
+  markers = next;
   root.dataset.total = String(data.total);
   root.dataset.matched = String(data.matched);
   root.dataset.markers = String(data.features.filter((f) => !f.properties.cluster).length);
@@ -286,6 +294,7 @@ async function refresh({ list: withList = true } = {}) {
     showError(error);
     if (error && error.parameter) {
       layer.clearLayers();
+      markers = new Map();
       list.replaceChildren();
       countBox.textContent = "";
     }
@@ -380,7 +389,12 @@ map.on("moveend", () => {
   }, 150);
 });
 
-if (window.matchMedia("(max-width: 899px)").matches && !location.search) filterPanel.open = false;
+// On a phone the map comes first: the filter panel starts folded unless a filter or an error
+// needs to be seen.
+const activeFilters = [...filterParams().keys()].filter((key) => key !== "radius_km");
+if (window.matchMedia("(max-width: 899px)").matches && !activeFilters.length && errorBox.hidden) {
+  filterPanel.open = false;
+}
 applyHashView();
 // The server rendered the list and count for this URL; the map data come now.
 refresh({ list: false });
