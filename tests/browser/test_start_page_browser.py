@@ -92,14 +92,14 @@ def test_clusters_count_up_to_the_total_and_zoom_in_on_click(app, page, live_ser
     assert atlas.get_attribute("data-cluster-sum") == atlas.get_attribute("data-total") == "7"
     zoom_before = map_zoom(page)
     page.locator(".atlas-cluster").first.click()
-    # The zoom animates; wait for it to end rather than reading it halfway.
+    # The zoom animates, then the new view's data load: wait until the address shows the
+    # deeper zoom (written as that load starts) and nothing is in flight any more.
     page.wait_for_function(
-        "(before) => window[JSON.parse(document.getElementById('atlas').dataset.config)"
-        ".mapName].getZoom() > before",
+        "(before) => Number(location.hash.split('=')[1].split('/')[0]) > before"
+        " && document.getElementById('atlas').dataset.loaded === 'true'",
         arg=zoom_before,
         timeout=10_000,
     )
-    wait_loaded(page, 2)
     assert int(atlas.get_attribute("data-total")) < 7  # the view now holds fewer employers
 
 
@@ -205,8 +205,11 @@ def test_hostile_text_stays_plain_text(page, live_server, make_company):
         names
     )
     # A filter change re-renders the list from JSON: still plain text.
+    before = loads(page)
     page.fill("#f-q", "alert")
-    wait_loaded(page, 2)
+    page.locator("#f-q").press("Enter")
+    wait_loaded(page, before + 1)
+    assert page.locator("#employer-count").text_content() == "2 Arbeitgeber gefunden"
     assert page.locator("#employer-list img").count() == 0
     assert page.dialogs == []
     assert page.errors == []
