@@ -49,7 +49,7 @@ fi
 
 # --- Translations (compiled from the .po files the project keeps) ------------------------------
 for po in app/translations/*/LC_MESSAGES/messages.po; do
-  [ "${po%.po}.mo" -nt "$po" ] || .venv/bin/pybabel compile -q -d app/translations
+  [ "${po%.po}.mo" -nt "$po" ] || .venv/bin/pybabel -q compile -d app/translations
 done
 
 # --- Front-end assets from the npm registry --------------------------------------------------

@@ -213,3 +213,35 @@ def test_hostile_text_stays_plain_text(page, live_server, make_company):
     assert page.locator("#employer-list img").count() == 0
     assert page.dialogs == []
     assert page.errors == []
+
+
+def test_pick_a_point_on_the_map_as_the_centre(page, live_server, known):
+    open_map(page, live_server)
+    before = loads(page)
+    page.locator("#pick-point").click()
+    assert "Mittelpunkt" in page.locator("#employer-count").text_content()
+    box = page.locator("#atlas .folium-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_loaded(page, before + 1)
+    near = page.locator("#f-near").input_value()
+    lat, lon = (float(part) for part in near.split(","))
+    assert 51.4 < lat < 51.9 and 6.7 < lon < 7.6
+    assert "near=" in page.url
+    assert page.locator("#f-sort").input_value() == "distance"
+    distances = page.locator("#employer-list .employer-meta").all_text_contents()
+    assert all("km entfernt" in text for text in distances)
+    assert page.locator("#employer-count").text_content().endswith("Arbeitgeber gefunden")
+
+
+def test_reset_clears_every_filter(page, live_server, known):
+    open_map(page, f"{live_server}/?sector=F&size=small&near=Marl&radius_km=25")
+    assert page.locator("#employer-count").text_content() == "1 Arbeitgeber gefunden"
+    before = loads(page)
+    page.locator("#reset-filters").click()
+    wait_loaded(page, before + 1)
+    assert page.locator("#employer-count").text_content() == "7 Arbeitgeber gefunden"
+    assert urlsplit(page.url).query == ""
+    assert page.locator("#f-sector").input_value() == ""
+    assert page.locator("#f-near").input_value() == ""
+    assert page.locator("#f-sort").input_value() == "name"
+    assert page.locator("#filters .badge").count() == 0

@@ -340,8 +340,26 @@ form.elements.q.addEventListener("input", () => {
   clearTimeout(typing);
   typing = setTimeout(() => { updateFilterBadge(); refresh(); }, 400);
 });
-form.elements.near.addEventListener("change", () => { updateFilterBadge(); refresh(); });
-sortSelect.addEventListener("change", () => refresh());
+form.elements.near.addEventListener("change", () => {
+  syncSortWithPlace();
+  updateFilterBadge();
+  refresh();
+});
+// Until the user picks an order, the list follows the server's default: by distance when a
+// place is given, else by name.
+let sortChosen = new URLSearchParams(location.search).has("sort");
+sortSelect.addEventListener("change", () => {
+  sortChosen = true;
+  refresh();
+});
+
+function syncSortWithPlace() {
+  const hasPlace = Boolean(form.elements.near.value.trim());
+  const option = sortSelect.querySelector("option[value=distance]");
+  option.disabled = !hasPlace;
+  if (!hasPlace && sortSelect.value === "distance") sortSelect.value = "name";
+  else if (hasPlace && !sortChosen) sortSelect.value = "distance";
+}
 
 document.getElementById("reset-filters").addEventListener("click", (event) => {
   event.preventDefault();
@@ -349,7 +367,8 @@ document.getElementById("reset-filters").addEventListener("click", (event) => {
   for (const input of form.querySelectorAll("input[type=search], input[type=text]")) input.value = "";
   for (const box of form.querySelectorAll("input[type=checkbox]")) box.checked = false;
   for (const select of form.querySelectorAll("select")) select.selectedIndex = select.name === "radius_km" ? 2 : 0;
-  sortSelect.value = "name";
+  sortChosen = false;
+  syncSortWithPlace();
   updateFilterBadge();
   refresh();
 });
@@ -362,16 +381,12 @@ pickButton.addEventListener("click", () => {
   map.once("click", (event) => {
     map.getContainer().classList.remove("picking");
     form.elements.near.value = `${event.latlng.lat.toFixed(5)},${event.latlng.lng.toFixed(5)}`;
-    sortSelect.querySelector("option[value=distance]").disabled = false;
+    syncSortWithPlace();
     updateFilterBadge();
     refresh();
   });
 });
-form.elements.near.addEventListener("input", () => {
-  const option = sortSelect.querySelector("option[value=distance]");
-  option.disabled = !form.elements.near.value.trim();
-  if (option.disabled && sortSelect.value === "distance") sortSelect.value = "name";
-});
+form.elements.near.addEventListener("input", syncSortWithPlace);
 
 let moving;
 map.on("moveend", () => {
