@@ -125,23 +125,8 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
     except RegionError as exc:
         raise ConfigError(f"REGION: {exc}") from None
 
-    try:
-        max_upload_mb = int(raw["MAX_UPLOAD_MB"] or 10)
-        if max_upload_mb < 1:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(
-            f"MAX_UPLOAD_MB {raw['MAX_UPLOAD_MB']!r} must be a whole number ≥ 1."
-        ) from None
-
-    try:
-        cluster_threshold = int(raw["CLUSTER_THRESHOLD"] or 150)
-        if cluster_threshold < 1:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(
-            f"CLUSTER_THRESHOLD {raw['CLUSTER_THRESHOLD']!r} must be a whole number ≥ 1."
-        ) from None
+    max_upload_mb = _positive_int(raw, "MAX_UPLOAD_MB", 10)
+    cluster_threshold = _positive_int(raw, "CLUSTER_THRESHOLD", 150)
 
     settings = {
         "APP_ENV": app_env,
@@ -167,6 +152,17 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
     }
     settings.update(passthrough)
     return settings
+
+
+def _positive_int(raw: Mapping, key: str, default: int) -> int:
+    """A whole-number setting ≥ 1, or its default when unset."""
+    try:
+        value = int(raw[key] or default)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{key} {raw[key]!r} must be a whole number ≥ 1.")
+    return value
 
 
 def _secret_key(value: str | None, app_env: str, instance_path: Path) -> str:

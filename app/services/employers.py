@@ -81,48 +81,33 @@ def within_radius(query: Select, lon: float, lat: float, radius_m: float) -> Sel
     )
 
 
+def _linked(code_column, codes):
+    """The company is linked, through ``code_column``'s association table, to one of ``codes``."""
+    table = code_column.table
+    return exists().where(table.c.company_id == Company.id, code_column.in_(codes))
+
+
 def matching(f: EmployerFilter, *, use_view: bool = True) -> Select:
     """Published companies that pass the filter (and lie in its bbox, if ``use_view``)."""
     query = select(Company).where(Company.status == CompanyStatus.PUBLISHED)
     if f.sections or f.divisions:
-        query = query.where(
-            exists()
-            .where(company_sectors.c.company_id == Company.id)
-            .where(
-                company_sectors.c.division_code.in_(
-                    select(WzDivision.code).where(
-                        or_(
-                            WzDivision.code.in_(f.divisions),
-                            WzDivision.section_code.in_(f.sections),
-                        )
-                    )
-                )
-            )
+        divisions = select(WzDivision.code).where(
+            or_(WzDivision.code.in_(f.divisions), WzDivision.section_code.in_(f.sections))
         )
+        query = query.where(_linked(company_sectors.c.division_code, divisions))
     if f.areas or f.groups:
-        query = query.where(
-            exists()
-            .where(company_occupations.c.company_id == Company.id)
-            .where(
-                company_occupations.c.group_code.in_(
-                    select(KldbGroup.code).where(
-                        or_(KldbGroup.code.in_(f.groups), KldbGroup.area_code.in_(f.areas))
-                    )
-                )
-            )
+        groups = select(KldbGroup.code).where(
+            or_(KldbGroup.code.in_(f.groups), KldbGroup.area_code.in_(f.areas))
         )
+        query = query.where(_linked(company_occupations.c.group_code, groups))
     if f.municipalities:
         query = query.where(Company.municipality_ags.in_(f.municipalities))
     if f.near:
         query = within_radius(query, f.near.lon, f.near.lat, f.radius_m)
     if f.sizes:
         query = query.where(Company.size_class.in_(f.sizes))
-    for key in sorted(f.family):
-        query = query.where(
-            exists()
-            .where(company_family_criteria.c.company_id == Company.id)
-            .where(company_family_criteria.c.criterion_key == key)
-        )
+    for key in sorted(f.family):  # all of them: one condition each
+        query = query.where(_linked(company_family_criteria.c.criterion_key, [key]))
     if f.offers:
         offers = {
             "apprenticeship": Company.offers_apprenticeships.is_(True),
