@@ -1,0 +1,317 @@
+"""Turning a questionnaire step into a WTForms form, and its answers into validated values.
+
+Messages come in German and English from :data:`MESSAGES`, so this package needs no Flask.
+The app passes what only it knows in a :class:`Context`: the option lists of the taxonomies
+and the region's postal codes and bounds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlsplit
+
+from wtforms import (
+    BooleanField,
+    Form,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from questionnaire.definition import Question, Step
+
+MESSAGES = {
+    "required": {"de": "Bitte füllen Sie dieses Feld aus.", "en": "Please fill in this field."},
+    "choose_one": {
+        "de": "Bitte wählen Sie mindestens eine Angabe.",
+        "en": "Please choose at least one.",
+    },
+    "too_many": {
+        "de": "Bitte wählen Sie höchstens {max}.",
+        "en": "Please choose at most {max}.",
+    },
+    "invalid_choice": {"de": "Diese Auswahl gibt es nicht.", "en": "This choice does not exist."},
+    "too_long": {
+        "de": "Bitte höchstens {max} Zeichen (jetzt {length}).",
+        "en": "At most {max} characters, please (now {length}).",
+    },
+    "whole_number": {
+        "de": "Bitte geben Sie eine ganze Zahl ab {min} ein.",
+        "en": "Please enter a whole number from {min}.",
+    },
+    "too_big": {"de": "Bitte höchstens {max}.", "en": "At most {max}, please."},
+    "email": {
+        "de": "Das ist keine gültige E-Mail-Adresse (Beispiel: name@firma.de).",
+        "en": "This is not a valid e-mail address (example: name@company.com).",
+    },
+    "url": {
+        "de": "Die Website muss mit https:// oder http:// beginnen (Beispiel: https://www.firma.de).",
+        "en": "The website must start with https:// or http:// (example: https://www.company.com).",
+    },
+    "phone": {
+        "de": "Bitte nur Ziffern, Leerzeichen und + ( ) / - verwenden.",
+        "en": "Please use only digits, spaces and + ( ) / -.",
+    },
+    "postal_code_format": {
+        "de": "Eine Postleitzahl hat fünf Ziffern.",
+        "en": "A postal code has five digits.",
+    },
+    "postal_code_region": {
+        "de": "Die Postleitzahl {code} liegt nicht in unserer Region.",
+        "en": "The postal code {code} is not in our region.",
+    },
+    "date": {
+        "de": "Bitte ein Datum wie 31.12.2027 eingeben.",
+        "en": "Please enter a date such as 2027-12-31.",
+    },
+    "point": {"de": "Dieser Punkt ist ungültig.", "en": "This point is not valid."},
+    "point_region": {
+        "de": "Der Punkt liegt außerhalb der Region. "
+        "Bitte ziehen Sie die Markierung auf Ihren Betrieb.",
+        "en": "The point is outside the region. Please drag the marker onto your business.",
+    },
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+_PHONE = re.compile(r"^[+\d][\d\s()/\-]{3,}$")
+_POSTAL_CODE = re.compile(r"^\d{5}$")
+_INTEGER = re.compile(r"^\d+$")
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+
+
+def message(key: str, language: str, **values) -> str:
+    """A validation message in ``language`` (German unless English is asked for)."""
+    texts = MESSAGES[key]
+    return (texts.get(language) or texts["de"]).format(**values)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine needs from the app: option lists and the region.
+
+    ``choices`` maps a taxonomy name to (value, label) or (value, label, group) tuples.
+    """
+
+    choices: Mapping[str, Sequence[tuple[str, ...]]] = field(default_factory=dict)
+    postal_codes: frozenset[str] = frozenset()
+    in_region: Callable[[float, float], bool] = lambda lon, lat: True
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes (works without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        """Unknown values are reported by the engine's own check, in the user's language."""
+
+
+class QuietSelectField(SelectField):
+    """A select whose unknown-value check the engine makes, in the user's language."""
+
+    def pre_validate(self, form):
+        """See MultiCheckboxField.pre_validate."""
+
+
+def _options(question: Question, context: Context, language: str) -> list[SelectChoice]:
+    if isinstance(question.options, str):
+        return [
+            SelectChoice(option[0], option[1], optgroup=option[2] if len(option) > 2 else None)
+            for option in context.choices.get(question.options, ())
+        ]
+    return [SelectChoice(o["value"], o.get(language) or o["de"]) for o in question.options]
+
+
+def is_required(question: Question, data: Mapping) -> bool:
+    """Whether the question must be answered, given the other answers of its step."""
+    if question.required:
+        return True
+    condition = question.required_if
+    if not condition:
+        return False
+    other = data.get(condition["question"])
+    if "equals" in condition:
+        return other == condition["equals"]
+    return condition["contains"] in (other or [])
+
+
+def _is_empty(value) -> bool:
+    return value is None or value is False or (isinstance(value, str | list) and not value)
+
+
+def _check(question: Question, language: str, context: Context):
+    """The WTForms validator for one question: presence first, then its type's rules."""
+
+    def validate(form, field):
+        value = field.data.strip() if isinstance(field.data, str) else field.data
+        if _is_empty(value):
+            if is_required(question, {f.name: f.data for f in form}):
+                key = "choose_one" if question.type == "multi_choice" else "required"
+                raise StopValidation(message(key, language))
+            raise StopValidation()
+        _type_rules(question, value, language, context)
+
+    return validate
+
+
+def _type_rules(question: Question, value, language: str, context: Context) -> None:
+    kind = question.type
+    if isinstance(value, str) and question.max_length and len(value) > question.max_length:
+        raise ValidationError(
+            message("too_long", language, max=question.max_length, length=len(value))
+        )
+    if kind == "integer":
+        minimum = question.min if question.min is not None else 0
+        if not _INTEGER.match(value) or int(value) < minimum:
+            raise ValidationError(message("whole_number", language, min=minimum))
+        if question.max is not None and int(value) > question.max:
+            raise ValidationError(message("too_big", language, max=question.max))
+    elif kind == "email" and not _EMAIL.match(value):
+        raise ValidationError(message("email", language))
+    elif kind == "url":
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or "." not in parts.netloc:
+            raise ValidationError(message("url", language))
+    elif kind == "phone" and not _PHONE.match(value):
+        raise ValidationError(message("phone", language))
+    elif kind == "postal_code":
+        if not _POSTAL_CODE.match(value):
+            raise ValidationError(message("postal_code_format", language))
+        if context.postal_codes and value not in context.postal_codes:
+            raise ValidationError(message("postal_code_region", language, code=value))
+    elif kind == "date" and parse_date(value) is None:
+        raise ValidationError(message("date", language))
+    elif kind == "point":
+        point = parse_point(value)
+        if point is None:
+            raise ValidationError(message("point", language))
+        if not context.in_region(*point):
+            raise ValidationError(message("point_region", language))
+    elif kind in ("choice", "multi_choice"):
+        allowed = {option.value for option in _options(question, context, language)}
+        chosen = value if isinstance(value, list) else [value]
+        if not set(chosen) <= allowed:
+            raise ValidationError(message("invalid_choice", language))
+        if question.max_choices and len(chosen) > question.max_choices:
+            raise ValidationError(message("too_many", language, max=question.max_choices))
+
+
+def parse_date(value: str) -> date | None:
+    """A date from '2027-12-31' or '31.12.2027'; None if it is not one."""
+    match = _GERMAN_DATE.match(value.strip())
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def parse_point(value: str) -> tuple[float, float] | None:
+    """(lon, lat) from 'lat,lon'; None if it is not a valid pair."""
+    try:
+        lat, lon = (float(part) for part in value.split(","))
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lon, lat
+
+
+def build_form(
+    step: Step, *, language: str, context: Context, base: type[Form] = Form
+) -> type[Form]:
+    """A form class for ``step``, with labels, help texts and checks in ``language``."""
+    attributes = {}
+    for question in step.questions:
+        label = question.text("label", language)
+        description = question.text("help", language)
+        validators = [_check(question, language, context)]
+        kind = question.type
+        if kind == "boolean":
+            field = BooleanField(label, validators, description=description)
+        elif kind == "multi_choice":
+            field = MultiCheckboxField(
+                label,
+                validators,
+                choices=_options(question, context, language),
+                description=description,
+            )
+        elif kind == "choice":
+            field = QuietSelectField(
+                label,
+                validators,
+                choices=[SelectChoice("", "–"), *_options(question, context, language)],
+                description=description,
+            )
+        elif kind == "textarea":
+            field = TextAreaField(label, validators, description=description)
+        else:
+            field = StringField(label, validators, description=description)
+        attributes[question.key] = field
+    return type(f"{step.key.title()}Form", (base,), attributes)
+
+
+def clean_answers(step: Step, form: Form) -> dict:
+    """The validated answers of a step as JSON-ready values (call after form.validate())."""
+    answers = {}
+    for question in step.questions:
+        value = form[question.key].data
+        if isinstance(value, str):
+            value = value.strip()
+        kind = question.type
+        if kind == "boolean":
+            answers[question.key] = bool(value)
+        elif kind == "multi_choice":
+            answers[question.key] = list(value or [])
+        elif _is_empty(value):
+            answers[question.key] = None
+        elif kind == "integer":
+            answers[question.key] = int(value)
+        elif kind == "date":
+            answers[question.key] = parse_date(value).isoformat()
+        elif kind == "point":
+            answers[question.key] = list(parse_point(value))
+        else:
+            answers[question.key] = value
+    return answers
+
+
+def form_data(step: Step, answers: Mapping) -> dict:
+    """Stored answers turned back into form values (to fill a step again)."""
+    data = {}
+    for question in step.questions:
+        value = answers.get(question.key)
+        if question.type == "point" and value:
+            value = f"{value[1]:.6f},{value[0]:.6f}"
+        elif question.type == "integer" and value is not None:
+            value = str(value)
+        data[question.key] = value
+    return data
+
+
+def mapped_values(questionnaire, answers: Mapping) -> dict:
+    """The answers that fill model fields, as {maps_to: value}.
+
+    A conditional answer whose condition does not hold maps to None (e.g. a count of open
+    positions when the business said it has none).
+    """
+    values = {}
+    for step in questionnaire.steps:
+        step_answers = {q.key: answers.get(q.key) for q in step.questions}
+        for question in step.questions:
+            if not question.maps_to:
+                continue
+            value = step_answers.get(question.key)
+            if question.required_if and not is_required(question, step_answers):
+                value = None
+            values[question.maps_to] = value
+    return values
