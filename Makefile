@@ -48,7 +48,7 @@ bench: setup db
 # After changing texts: extract them and update the English catalogue, then translate it.
 i18n:
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot --no-location --omit-header --sort-output .
-	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --omit-header --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d app/translations --statistics
 
 clean:

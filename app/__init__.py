@@ -9,7 +9,7 @@ from flask import Flask
 
 from app import i18n
 from app.config import PROJECT_ROOT, load_settings
-from app.extensions import babel, csrf, db, migrate
+from app.extensions import babel, csrf, db, limiter, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -48,6 +48,8 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(TRANSLATIONS_DIR),
     )
     i18n.init_app(app)
+    limiter.init_app(app)
+    app.extensions["questionnaire"] = app.config.pop("QUESTIONNAIRE")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from geodata.regions import RegionError, load_region
+from questionnaire import DefinitionError, load_definition
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("production", "development", "testing")
@@ -36,6 +37,15 @@ ENV_SETTINGS = (
     "INSTANCE_PATH",
     "MAX_UPLOAD_MB",
     "CLUSTER_THRESHOLD",
+    "MAIL_SMTP_HOST",
+    "MAIL_SMTP_PORT",
+    "MAIL_SMTP_USER",
+    "MAIL_SMTP_PASSWORD",
+    "MAIL_SMTP_STARTTLS",
+    "MAIL_FROM",
+    "RATELIMIT_STORAGE_URI",
+    "BASE_URL",
+    "QUESTIONNAIRE_DEFINITION",
 )
 
 
@@ -128,6 +138,15 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
     max_upload_mb = _positive_int(raw, "MAX_UPLOAD_MB", 10)
     cluster_threshold = _positive_int(raw, "CLUSTER_THRESHOLD", 150)
 
+    try:
+        questionnaire = load_definition(raw["QUESTIONNAIRE_DEFINITION"] or None)
+    except DefinitionError as exc:
+        raise ConfigError(f"QUESTIONNAIRE_DEFINITION: {exc}") from None
+
+    base_url = (raw["BASE_URL"] or "").rstrip("/")
+    if base_url and urlsplit(base_url).scheme not in ("http", "https"):
+        raise ConfigError(f"BASE_URL {base_url!r} must start with https:// or http://.")
+
     settings = {
         "APP_ENV": app_env,
         "TESTING": app_env == "testing",
@@ -146,6 +165,16 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "CLUSTER_THRESHOLD": cluster_threshold,
         "CLUSTER_MAX_ZOOM": 15,
+        "BASE_URL": base_url,
+        "MAIL_SMTP_HOST": raw["MAIL_SMTP_HOST"] or "",
+        "MAIL_SMTP_PORT": _positive_int(raw, "MAIL_SMTP_PORT", 587),
+        "MAIL_SMTP_USER": raw["MAIL_SMTP_USER"] or "",
+        "MAIL_SMTP_PASSWORD": raw["MAIL_SMTP_PASSWORD"] or "",
+        "MAIL_SMTP_STARTTLS": (raw["MAIL_SMTP_STARTTLS"] or "true").lower() != "false",
+        "MAIL_FROM": raw["MAIL_FROM"] or "KMU-Atlas <no-reply@localhost>",
+        "RATELIMIT_STORAGE_URI": raw["RATELIMIT_STORAGE_URI"] or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "QUESTIONNAIRE": questionnaire,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": app_env == "production",

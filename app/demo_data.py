@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 import random
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from app.services.slugs import slugify
 from geodata.regions import Region
 
 SEED = 20261121
@@ -412,15 +411,6 @@ class DemoEmployer:
     created_at: datetime
     confirmed_at: datetime
     extra: dict = field(default_factory=dict)
-
-
-def slugify(text: str) -> str:
-    """A URL-safe ASCII slug: 'Bäckerei Öztürk' -> 'baeckerei-oeztuerk'."""
-    text = text.lower()
-    for umlaut, ascii_ in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(umlaut, ascii_)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
 def _employees(rng: random.Random, low: int, high: int) -> int:

@@ -1,6 +1,8 @@
 """Extension singletons, initialised in the app factory, so nothing imports the app object."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -26,3 +28,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
+# Storage from RATELIMIT_STORAGE_URI: memory:// counts per process, so several workers need
+# Redis (redis://...).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

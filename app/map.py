@@ -42,10 +42,12 @@ def build_map(
     attribution: str,
     static_url: Callable[[str], str],
     focus: tuple[float, float] | None = None,
+    marker: bool = True,
 ) -> MapParts:
     """The region's base map: configured tiles, scale bar, initial view on the region.
 
-    With ``focus`` (lon, lat) the map centres on that point and marks it, without any text.
+    With ``focus`` (lon, lat) the map centres on that point and, if ``marker``, marks it
+    (without any text).
     """
     lon, lat = focus or region.center
     atlas_map = AtlasMap(
@@ -56,7 +58,7 @@ def build_map(
         static_url=static_url,
     )
     folium.TileLayer(tiles=tile_url, attr=attribution, name="Karte", max_zoom=19).add_to(atlas_map)
-    if focus:
+    if focus and marker:
         folium.Marker([lat, lon], keyboard=False).add_to(atlas_map)
     else:
         (west, south), (east, north) = region.bounds

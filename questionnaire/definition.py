@@ -71,11 +71,24 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Consent:
+    """The versioned consent text of the last step."""
+
+    version: str
+    text: dict[str, str]
+
+    def text_in(self, language: str) -> str:
+        """The consent text in ``language`` (German when there is no translation)."""
+        return self.text.get(language) or self.text["de"]
+
+
+@dataclass(frozen=True)
 class Questionnaire:
-    """All steps, in order."""
+    """All steps, in order, and the consent text."""
 
     version: int
     steps: tuple[Step, ...]
+    consent: Consent
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -142,7 +155,17 @@ def parse_definition(raw: dict, source: str = "definition") -> Questionnaire:
     keys = [s.key for s in steps]
     if len(set(keys)) != len(keys):
         raise DefinitionError(f"{source}: a step key is used twice")
-    return Questionnaire(version=int(raw.get("version", 1)), steps=tuple(steps))
+    consent = raw.get("consent") or {}
+    if not consent.get("version") or not consent.get("de"):
+        raise DefinitionError(f"{source}: [consent] needs a version and a German text (de)")
+    return Questionnaire(
+        version=int(raw.get("version", 1)),
+        steps=tuple(steps),
+        consent=Consent(
+            version=str(consent["version"]),
+            text={k: v for k, v in consent.items() if k in LANGUAGES},
+        ),
+    )
 
 
 def _key(raw: dict, where: str) -> str:

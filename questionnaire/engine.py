@@ -173,7 +173,7 @@ def _type_rules(question: Question, value, language: str, context: Context) -> N
             raise ValidationError(message("whole_number", language, min=minimum))
         if question.max is not None and int(value) > question.max:
             raise ValidationError(message("too_big", language, max=question.max))
-    elif kind == "email" and not _EMAIL.match(value):
+    elif kind == "email" and not is_email(value):
         raise ValidationError(message("email", language))
     elif kind == "url":
         parts = urlsplit(value)
@@ -201,6 +201,11 @@ def _type_rules(question: Question, value, language: str, context: Context) -> N
             raise ValidationError(message("invalid_choice", language))
         if question.max_choices and len(chosen) > question.max_choices:
             raise ValidationError(message("too_many", language, max=question.max_choices))
+
+
+def is_email(value: str) -> bool:
+    """Whether ``value`` looks like an e-mail address."""
+    return bool(_EMAIL.match(value))
 
 
 def parse_date(value: str) -> date | None:

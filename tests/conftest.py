@@ -52,6 +52,7 @@ def test_config(database_url: str, **overrides) -> dict:
         "DATABASE_URL": database_url,
         "TILE_URL": TILE_URL,
         "TILE_ATTRIBUTION": "Test tiles",
+        "RATELIMIT_ENABLED": False,
         **overrides,
     }
 

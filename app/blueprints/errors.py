@@ -4,6 +4,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -22,6 +23,18 @@ def register(app: Flask) -> None:
         if _wants_json():
             return jsonify({"error": error.name, "message": error.description}), error.code
         return render_template("errors/http.html", error=error), error.code
+
+    @app.errorhandler(CSRFError)
+    def form_expired(error: CSRFError):
+        if request.endpoint == "questionnaire.step":
+            from app.blueprints.questionnaire import step_after_expired_form
+
+            return step_after_expired_form()
+        error.description = _(
+            "Das Formular war zu lange geöffnet oder ist unvollständig angekommen. "
+            "Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."
+        )
+        return http_error(error)
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):

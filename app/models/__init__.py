@@ -10,17 +10,27 @@ from app.models.company import (
     size_class_for,
 )
 from app.models.places import Municipality, PostalCode
+from app.models.questionnaire import (
+    ChangeRequest,
+    ConsentRecord,
+    OutboxMessage,
+    QuestionnaireDraft,
+)
 from app.models.taxonomy import FamilyCriterion, KldbArea, KldbGroup, WzDivision, WzSection
 
 __all__ = [
+    "ChangeRequest",
     "Company",
     "CompanyStatus",
+    "ConsentRecord",
     "FamilyCertificate",
     "FamilyCriterion",
     "KldbArea",
     "KldbGroup",
     "Municipality",
+    "OutboxMessage",
     "PostalCode",
+    "QuestionnaireDraft",
     "WzDivision",
     "WzSection",
     "company_family_criteria",

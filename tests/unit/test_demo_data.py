@@ -4,6 +4,7 @@ from collections import Counter
 from app import demo_data
 from app.models import size_class_for
 from app.services.reference_data import read_data_file
+from app.services.slugs import slugify
 from geodata.regions import load_region
 
 REGION = load_region("emscher-lippe")
@@ -68,6 +69,4 @@ def test_contact_data_is_fictional():
 
 
 def test_slugify_handles_umlauts_and_sharp_s():
-    assert demo_data.slugify("Bäckerei Öztürk & Söhne, Straße 1") == (
-        "baeckerei-oeztuerk-soehne-strasse-1"
-    )
+    assert slugify("Bäckerei Öztürk & Söhne, Straße 1") == ("baeckerei-oeztuerk-soehne-strasse-1")

@@ -100,6 +100,10 @@ title = { de = "Kontakt" }
   key = "until"
   type = "date"
   label = { de = "Bis" }
+
+[consent]
+version = "v1"
+de = "Ich willige ein."
 """
 CONTEXT = Context(
     choices={"wz_divisions": [("10", "Lebensmittel"), ("43", "Bau"), ("62", "IT")]},
@@ -313,6 +317,7 @@ def test_a_reworded_or_added_question_needs_no_code(tmp_path):
     changed = SMALL.replace(
         'label = { de = "Name", en = "Name" }', 'label = { de = "Firmenname", en = "Company name" }'
     )
+    changed = changed.replace("[consent]", "[placeholder]")
     changed += textwrap.dedent(
         """
           [[steps.questions]]
@@ -321,6 +326,10 @@ def test_a_reworded_or_added_question_needs_no_code(tmp_path):
           min = 1800
           required = true
           label = { de = "Gründungsjahr", en = "Year founded" }
+
+        [consent]
+        version = "v1"
+        de = "Ich willige ein."
         """
     )
     path = tmp_path / "changed.toml"
@@ -347,6 +356,7 @@ def test_a_reworded_or_added_question_needs_no_code(tmp_path):
             "needs at least a German",
         ),
         ("version = 1", "has no steps"),
+        (SMALL.replace('version = "v1"', ""), r"\[consent\] needs a version"),
         ("[[steps]\nkey=", "not valid TOML"),
     ],
 )
@@ -371,4 +381,10 @@ def test_the_bundled_definition_has_the_steps_the_issue_asks_for():
     )
     for question in definition.questions():
         assert question.text("label", "de") and question.label.get("en"), question.key
-    assert parse_definition({"steps": [{"key": "a", "title": {"de": "A"}}]}).keys == ("a",)
+    assert definition.consent.version
+    assert definition.consent.text_in("en").startswith("I consent")
+    minimal = {
+        "steps": [{"key": "a", "title": {"de": "A"}}],
+        "consent": {"version": "1", "de": "Ja"},
+    }
+    assert parse_definition(minimal).keys == ("a",)

@@ -1,0 +1,360 @@
+"""The questionnaire's logic: drafts on the server, steps in order, submission and edits.
+
+A new business's answers become a *pending* Company with a consent record. An owner's edit of a
+published entry becomes a ChangeRequest; the published entry stays as it was until the agency
+approves (curation issue).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.i18n import language_name
+from app.models import (
+    ChangeRequest,
+    Company,
+    CompanyStatus,
+    ConsentRecord,
+    FamilyCertificate,
+    FamilyCriterion,
+    KldbArea,
+    PostalCode,
+    QuestionnaireDraft,
+    WzSection,
+)
+from app.services import tokens
+from app.services.slugs import unique_slug
+from questionnaire import Context, Questionnaire, mapped_values
+from questionnaire.engine import form_data
+
+#: Languages offered in the questionnaire, most common in the region first.
+QUESTIONNAIRE_LANGUAGES = (
+    "de", "en", "tr", "pl", "ru", "uk", "ar", "ku", "it", "el", "ro", "bg", "hr", "sr", "bs",
+    "sq", "fa", "es", "fr", "nl", "pt", "hu", "vi", "zh", "ti", "so",
+)  # fmt: skip
+
+
+class StepLocked(Exception):
+    """A step after the first unfinished one was asked for."""
+
+
+def definition() -> Questionnaire:
+    """The questionnaire the app was started with."""
+    return current_app.extensions["questionnaire"]
+
+
+def engine_context(language: str) -> Context:
+    """Option lists from the taxonomies and the region's postal codes and bounds."""
+    sections = db.session.scalars(select(WzSection).order_by(WzSection.code))
+    areas = sorted(db.session.scalars(select(KldbArea)), key=lambda a: (a.code == "0", a.code))
+    criteria = db.session.scalars(select(FamilyCriterion).order_by(FamilyCriterion.position))
+    (west, south), (east, north) = current_app.config["REGION"].bounds
+    return Context(
+        choices={
+            "wz_divisions": [
+                (d.code, d.title(language), s.title(language))
+                for s in sections
+                for d in s.divisions
+            ],
+            "kldb_groups": [
+                (g.code, g.title(language), a.title(language)) for a in areas for g in a.groups
+            ],
+            "family_criteria": [(c.key, c.title(language)) for c in criteria],
+            "languages": [
+                (code, language_name(code, language)) for code in QUESTIONNAIRE_LANGUAGES
+            ],
+        },
+        postal_codes=frozenset(db.session.scalars(select(PostalCode.code))),
+        in_region=lambda lon, lat: west <= lon <= east and south <= lat <= north,
+    )
+
+
+def start_draft(language: str, *, staff: bool = False) -> QuestionnaireDraft:
+    """Open a new, empty draft."""
+    draft = QuestionnaireDraft(
+        language=language,
+        entered_by_staff=staff,
+        definition_version=definition().version,
+        answers={},
+        raw_input={},
+    )
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def open_draft(draft_id: int | None) -> QuestionnaireDraft | None:
+    """The draft with this id if it is still open (not submitted), else None."""
+    if draft_id is None:
+        return None
+    draft = db.session.get(QuestionnaireDraft, draft_id)
+    return draft if draft and draft.submitted_at is None else None
+
+
+def first_open_step(draft: QuestionnaireDraft) -> str:
+    """The step to continue with: the first one not completed yet (or the last)."""
+    keys = definition().keys
+    return keys[min(draft.completed_steps, len(keys) - 1)]
+
+
+def check_step(draft: QuestionnaireDraft, step_key: str) -> None:
+    """Refuse a step beyond the first unfinished one (no skipping by URL)."""
+    if definition().index(step_key) > draft.completed_steps:
+        raise StepLocked(step_key)
+
+
+def step_values(draft: QuestionnaireDraft, step_key: str) -> dict:
+    """What the step's form shows: typed input kept from last time, else saved answers."""
+    if step_key in draft.raw_input:
+        return dict(draft.raw_input[step_key])
+    return form_data(definition().step(step_key), draft.answers)
+
+
+def keep_input(draft: QuestionnaireDraft, step_key: str, raw: dict) -> None:
+    """Keep what was typed on a step without checking it (going back, saving for later)."""
+    draft.raw_input = {**draft.raw_input, step_key: raw}
+    db.session.commit()
+
+
+def typed_input(step, formdata) -> dict:
+    """What was typed on a step, unchecked, in the shape the form takes back."""
+    return {
+        q.key: formdata.getlist(q.key) if q.type == "multi_choice" else formdata.get(q.key)
+        for q in step.questions
+    }
+
+
+def save_step(draft: QuestionnaireDraft, step_key: str, answers: dict) -> str | None:
+    """Store a step's validated answers; return the next step's key (None after the last)."""
+    keys = definition().keys
+    index = keys.index(step_key)
+    draft.answers = {**draft.answers, **answers}
+    draft.raw_input = {k: v for k, v in draft.raw_input.items() if k != step_key}
+    draft.completed_steps = max(draft.completed_steps, index + 1)
+    db.session.commit()
+    return keys[index + 1] if index + 1 < len(keys) else None
+
+
+def resume_token(draft: QuestionnaireDraft) -> str:
+    """The token of the draft's personal resume link."""
+    return tokens.make_token("resume", draft.id, draft.token_generation)
+
+
+def draft_from_token(token: str) -> QuestionnaireDraft:
+    """The open draft a resume link names; TokenInvalid/TokenExpired if the link is not good."""
+    draft_id, generation = tokens.read_token("resume", token)
+    draft = open_draft(draft_id)
+    if draft is None or draft.token_generation != generation:
+        raise tokens.TokenInvalid
+    return draft
+
+
+def revoke_links(draft: QuestionnaireDraft) -> None:
+    """Make every resume link sent for this draft so far invalid."""
+    draft.token_generation += 1
+    db.session.commit()
+
+
+def suggest_point(postal_code: str | None) -> tuple[float, float] | None:
+    """(lon, lat) of a postal code of the region, as a first guess for the pin."""
+    if not postal_code:
+        return None
+    row = db.session.execute(
+        select(func.ST_X(PostalCode.point), func.ST_Y(PostalCode.point)).where(
+            PostalCode.code == postal_code
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def summary(draft: QuestionnaireDraft, language: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The answers for the summary page: [(step title, [(label, shown value)])]."""
+    context = engine_context(language)
+    labels = {
+        name: {option[0]: option[1] for option in options}
+        for name, options in context.choices.items()
+    }
+    shown = []
+    for step in definition().steps[:-1]:
+        rows = []
+        for question in step.questions:
+            value = draft.answers.get(question.key)
+            if question.type == "boolean":
+                text = (
+                    ("Ja" if language == "de" else "Yes")
+                    if value
+                    else ("Nein" if language == "de" else "No")
+                )
+            elif question.type == "multi_choice":
+                names = (
+                    labels.get(question.options, {}) if isinstance(question.options, str) else {}
+                )
+                text = ", ".join(names.get(v, v) for v in value or [])
+            elif question.type == "point":
+                text = f"{value[1]:.5f}, {value[0]:.5f}" if value else ""
+            else:
+                text = "" if value is None else str(value)
+            rows.append((question.text("label", language), text or "–"))
+        shown.append((step.text("title", language), rows))
+    return shown
+
+
+def company_values(answers: dict) -> dict:
+    """Company column values from the answers (relations and the point made ready)."""
+    values = mapped_values(definition(), answers)
+    location = values.pop("location", None) or suggest_point(values.get("postal_code"))
+    municipality = db.session.scalar(
+        select(PostalCode.municipality_ags).where(PostalCode.code == values.get("postal_code"))
+    )
+    values["open_positions"] = values.get("open_positions") or 0
+    for text_field in ("website", "phone", "email", "description"):
+        values[text_field] = values.get(text_field) or ""
+    values["languages"] = values.get("languages") or ["de"]
+    values["location"] = from_shape(Point(*location), srid=4326) if location else None
+    values["municipality_ags"] = municipality
+    return values
+
+
+def _apply(company: Company, values: dict, answers: dict) -> None:
+    from app.models import KldbGroup, WzDivision
+
+    values = dict(values)
+    company.sectors = list(
+        db.session.scalars(
+            select(WzDivision).where(WzDivision.code.in_(values.pop("sectors", []) or []))
+        )
+    )
+    company.occupations = list(
+        db.session.scalars(
+            select(KldbGroup).where(KldbGroup.code.in_(values.pop("occupations", []) or []))
+        )
+    )
+    family = values.pop("family_criteria", []) or []
+    company.family_criteria = list(
+        db.session.scalars(select(FamilyCriterion).where(FamilyCriterion.key.in_(family)))
+    )
+    company.certificates = []
+    if "certificate" in family and answers.get("certificate_name"):
+        until = answers.get("certificate_valid_until")
+        company.certificates = [
+            FamilyCertificate(
+                name=answers["certificate_name"],
+                valid_until=date.fromisoformat(until) if until else None,
+            )
+        ]
+    for key, value in values.items():
+        setattr(company, key, value)
+
+
+def submit(draft: QuestionnaireDraft) -> Company | ChangeRequest:
+    """Finish a draft: a new entry (pending, with consent record) or a change request."""
+    questionnaire = definition()
+    values = company_values(draft.answers)
+    if draft.kind == "edit":
+        stored = {k: v for k, v in mapped_values(questionnaire, draft.answers).items()}
+        stored["certificate_name"] = draft.answers.get("certificate_name")
+        stored["certificate_valid_until"] = draft.answers.get("certificate_valid_until")
+        request = ChangeRequest(company_id=draft.company_id, draft_id=draft.id, values=stored)
+        db.session.add(request)
+        draft.submitted_at = func.now()
+        db.session.commit()
+        return request
+    company = Company(
+        slug=unique_slug(values["name"], values.get("town") or ""),
+        status=CompanyStatus.PENDING,
+        source="staff" if draft.entered_by_staff else "questionnaire",
+    )
+    _apply(company, values, draft.answers)
+    db.session.add(company)
+    db.session.flush()
+    db.session.add(
+        ConsentRecord(
+            company_id=company.id,
+            draft_id=draft.id,
+            text_version=questionnaire.consent.version,
+            text=questionnaire.consent.text_in(draft.language),
+        )
+    )
+    draft.company_id = company.id
+    draft.submitted_at = func.now()
+    db.session.commit()
+    return company
+
+
+def start_edit(company: Company, language: str) -> QuestionnaireDraft:
+    """A draft prefilled from a published entry, for its owner to change."""
+    answers = {
+        question.key: _current_answer(company, question) for question in definition().questions()
+    }
+    certificate = company.certificates[0] if company.certificates else None
+    answers["certificate_name"] = certificate.name if certificate else None
+    answers["certificate_valid_until"] = (
+        certificate.valid_until.isoformat() if certificate and certificate.valid_until else None
+    )
+    answers["has_open_positions"] = bool(company.open_positions)
+    draft = QuestionnaireDraft(
+        kind="edit",
+        company_id=company.id,
+        language=language,
+        definition_version=definition().version,
+        answers=answers,
+        raw_input={},
+        completed_steps=len(definition().steps) - 1,
+    )
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def _current_answer(company: Company, question):
+    field = question.maps_to
+    if field is None:
+        return None
+    if field == "sectors":
+        return [d.code for d in company.sectors]
+    if field == "occupations":
+        return [g.code for g in company.occupations]
+    if field == "family_criteria":
+        return [c.key for c in company.family_criteria]
+    if field == "location":
+        point = to_shape(company.location) if company.location is not None else None
+        return [point.x, point.y] if point else None
+    return getattr(company, field)
+
+
+def published_by_contact(address: str) -> list[Company]:
+    """Published entries whose (private) contact e-mail is ``address``."""
+    if not address:
+        return []
+    return list(
+        db.session.scalars(
+            select(Company).where(
+                func.lower(Company.contact_email) == address.lower(),
+                Company.status == CompanyStatus.PUBLISHED,
+            )
+        )
+    )
+
+
+def edit_token(company: Company) -> str:
+    """The token of a published entry's edit link."""
+    return tokens.make_token("edit", company.id, company.link_generation)
+
+
+def company_from_edit_token(token: str) -> Company:
+    """The published entry an edit link names; TokenInvalid/TokenExpired if not good."""
+    company_id, generation = tokens.read_token("edit", token)
+    company = db.session.get(Company, company_id)
+    if (
+        company is None
+        or company.status is not CompanyStatus.PUBLISHED
+        or company.link_generation != generation
+    ):
+        raise tokens.TokenInvalid
+    return company

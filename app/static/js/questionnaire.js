@@ -1,0 +1,74 @@
+// Questionnaire helpers: a search box over long option lists, and the draggable pin.
+// Both only enhance: without JavaScript the full lists and the coordinates field still work.
+
+for (const box of document.querySelectorAll(".picker-search")) {
+  const input = box.querySelector("input");
+  const options = document.getElementById(input.dataset.picker);
+  box.hidden = false;
+  input.addEventListener("input", () => {
+    const words = input.value.toLocaleLowerCase().split(/\s+/).filter(Boolean);
+    let group = null;
+    let groupVisible = false;
+    const finishGroup = () => { if (group) group.hidden = !groupVisible; };
+    for (const node of options.children) {
+      if (node.classList.contains("option-group")) {
+        finishGroup();
+        group = node;
+        groupVisible = false;
+        continue;
+      }
+      const text = node.textContent.toLocaleLowerCase();
+      const groupText = group ? group.textContent.toLocaleLowerCase() : "";
+      const checked = node.querySelector("input").checked;
+      const match = checked || words.every((word) => text.includes(word) || groupText.includes(word));
+      node.hidden = !match;
+      if (match) groupVisible = true;
+    }
+    finishGroup();
+  });
+}
+
+const pinBox = document.getElementById("pin-map");
+if (pinBox) {
+  const map = window[pinBox.dataset.mapName];
+  const input = document.getElementById(pinBox.dataset.input);
+  const postalCode = document.getElementById("f-postal_code");
+  let moved = Boolean(input.value.trim());
+  const marker = L.marker(map.getCenter(), {
+    draggable: true,
+    keyboard: true,
+    title: pinBox.dataset.label,
+    alt: pinBox.dataset.label,
+    autoPan: true,
+  }).addTo(map);
+  const write = (latlng) => {
+    input.value = `${latlng.lat.toFixed(6)},${latlng.lng.toFixed(6)}`;
+    pinBox.dataset.point = input.value;
+  };
+  const place = (lat, lon) => {
+    marker.setLatLng([lat, lon]);
+    map.setView([lat, lon], Math.max(map.getZoom(), 15));
+  };
+  if (input.value.trim()) {
+    const [lat, lon] = input.value.split(",").map(Number);
+    if (Number.isFinite(lat) && Number.isFinite(lon)) place(lat, lon);
+  }
+  write(marker.getLatLng());
+  marker.on("dragend", () => { moved = true; write(marker.getLatLng()); });
+  map.on("click", (event) => { moved = true; marker.setLatLng(event.latlng); write(event.latlng); });
+  input.addEventListener("change", () => {
+    const [lat, lon] = input.value.split(",").map(Number);
+    if (Number.isFinite(lat) && Number.isFinite(lon)) { moved = true; place(lat, lon); }
+  });
+  if (postalCode) {
+    postalCode.addEventListener("change", async () => {
+      if (moved || !/^\d{5}$/.test(postalCode.value.trim())) return;
+      const response = await fetch(`${pinBox.dataset.suggestUrl}?postal_code=${postalCode.value.trim()}`);
+      if (!response.ok) return;
+      const point = await response.json();
+      place(point.lat, point.lon);
+      write(marker.getLatLng());
+    });
+  }
+  pinBox.dataset.ready = "true";
+}
