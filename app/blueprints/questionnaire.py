@@ -58,14 +58,14 @@ def _render_step(draft, step, form, status=200, notice=None):
             or service.suggest_point(draft.answers.get("postal_code"))
         )
     map_parts = None
-    if point:
+    if any(q.type == "point" for q in step.questions):
         region = current_app.config["REGION"]
         map_parts = build_map(
             region,
             tile_url=current_app.config["TILE_URL"],
             attribution=current_app.config["TILE_ATTRIBUTION"],
             static_url=lambda path: url_for("static", filename=path),
-            focus=point,
+            focus=point or region.center,
             marker=False,
         )
     language = current_language()

@@ -49,11 +49,12 @@ if (pinBox) {
     marker.setLatLng([lat, lon]);
     map.setView([lat, lon], Math.max(map.getZoom(), 15));
   };
+  // The field stays empty until a point is chosen or suggested: then the server falls back to
+  // the postal code's point, never to wherever the map happened to be centred.
   if (input.value.trim()) {
     const [lat, lon] = input.value.split(",").map(Number);
     if (Number.isFinite(lat) && Number.isFinite(lon)) place(lat, lon);
   }
-  write(marker.getLatLng());
   marker.on("dragend", () => { moved = true; write(marker.getLatLng()); });
   map.on("click", (event) => { moved = true; marker.setLatLng(event.latlng); write(event.latlng); });
   input.addEventListener("change", () => {
