@@ -162,6 +162,10 @@ def step(step_key: str):
         return redirect(url_for(".step", step_key=previous))
     if action == "later":
         service.keep_input(draft, step_key, raw)
+        address = draft.answers.get("contact_email")
+        if address:
+            _send_resume_link(draft, address)
+            session["resume_link_sent_to"] = address
         return redirect(url_for(".saved"))
     if not form.validate():
         return _render_step(draft, step, form, status=422)
@@ -182,25 +186,31 @@ def step(step_key: str):
     return redirect(url_for(".done"))
 
 
+def _send_resume_link(draft, address: str) -> None:
+    link = _absolute(".resume", token=service.resume_token(draft))
+    send_mail(
+        address,
+        _("Ihr Link zum KMU-Atlas-Fragebogen"),
+        render_template("questionnaire/mail_resume.txt", link=link),
+    )
+
+
 @bp.route("/gespeichert", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
 def saved():
-    """The personal resume link; on request it is also sent by e-mail."""
+    """The personal resume link; sent by e-mail to the contact address, or on request."""
     draft = _draft()
     if draft is None:
         return redirect(url_for(".start_page"))
     link = _absolute(".resume", token=service.resume_token(draft))
-    sent_to = None
+    sent_to = session.pop("resume_link_sent_to", None)
     error = None
     if request.method == "POST":
         address = request.form.get("email", "").strip()
         if not is_email(address):
             error = _("Das ist keine gültige E-Mail-Adresse.")
         else:
-            send_mail(
-                address,
-                _("Ihr Link zum KMU-Atlas-Fragebogen"),
-                render_template("questionnaire/mail_resume.txt", link=link),
-            )
+            _send_resume_link(draft, address)
             sent_to = address
     return render_template(
         "questionnaire/saved.html",

@@ -286,6 +286,20 @@ def test_resume_link_by_email(app, client):
         assert mail.transport == "log" and mail.sent_at is not None
 
 
+def test_resume_link_goes_to_the_contact_address_once_it_is_known(app, client):
+    walk(client, until="summary")
+    response = client.post(
+        "/mitmachen/schritt/summary", data={"action": "later"}, follow_redirects=True
+    )
+    assert "Wir haben den Link an erika@holzwurm.example geschickt." in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        mail = db.session.scalars(select(OutboxMessage)).one()
+        assert mail.recipient == "erika@holzwurm.example"
+        assert "/mitmachen/weiter/" in mail.body
+
+
 def test_tampered_expired_and_revoked_links_get_a_friendly_page(app, client, monkeypatch):
     walk(client, until="size")
     post_step(client, "size", {}, "later")
