@@ -46,6 +46,7 @@ ENV_SETTINGS = (
     "RATELIMIT_STORAGE_URI",
     "BASE_URL",
     "QUESTIONNAIRE_DEFINITION",
+    "NOMINATIM_URL",
 )
 
 
@@ -147,6 +148,10 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
     if base_url and urlsplit(base_url).scheme not in ("http", "https"):
         raise ConfigError(f"BASE_URL {base_url!r} must start with https:// or http://.")
 
+    nominatim_url = (raw["NOMINATIM_URL"] or "").rstrip("/")
+    if nominatim_url and urlsplit(nominatim_url).scheme not in ("http", "https"):
+        raise ConfigError(f"NOMINATIM_URL {nominatim_url!r} must start with https:// or http://.")
+
     settings = {
         "APP_ENV": app_env,
         "TESTING": app_env == "testing",
@@ -175,6 +180,8 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "RATELIMIT_STORAGE_URI": raw["RATELIMIT_STORAGE_URI"] or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "QUESTIONNAIRE": questionnaire,
+        "NOMINATIM_URL": nominatim_url,
+        "NOMINATIM_USER_AGENT": f"KMU-Atlas/0.1 ({base_url or 'self-hosted'})",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": app_env == "production",

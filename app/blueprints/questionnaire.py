@@ -20,8 +20,8 @@ from wtforms import Form
 from app.extensions import limiter
 from app.i18n import current_language
 from app.map import build_map
+from app.services import geocoding, tokens
 from app.services import questionnaire as service
-from app.services import tokens
 from app.services.mail import send_mail
 from questionnaire import build_form, clean_answers
 from questionnaire.engine import is_email, parse_point
@@ -276,9 +276,15 @@ def edit(token: str):
 
 
 @bp.get("/vorschlag")
+@limiter.limit("60 per minute")
 def suggestion():
-    """A first guess for the pin: the point of a postal code of the region (JSON)."""
-    point = service.suggest_point(request.args.get("postal_code", "").strip())
+    """A first guess for the pin (JSON): the address via Nominatim if configured, else the
+    postal code's point."""
+    args = {
+        key: request.args.get(key, "").strip()[:200]
+        for key in ("postal_code", "street", "house_number", "town")
+    }
+    point = geocoding.suggest(**args)
     if point is None:
         return jsonify({"error": _("Unbekannte Postleitzahl")}), 404
-    return jsonify({"lon": point[0], "lat": point[1]})
+    return jsonify({"lon": point[0], "lat": point[1], "source": point[2]})

@@ -13,6 +13,7 @@ from app.models.places import Municipality, PostalCode
 from app.models.questionnaire import (
     ChangeRequest,
     ConsentRecord,
+    GeocodeCache,
     OutboxMessage,
     QuestionnaireDraft,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "ConsentRecord",
     "FamilyCertificate",
     "FamilyCriterion",
+    "GeocodeCache",
     "KldbArea",
     "KldbGroup",
     "Municipality",

@@ -61,15 +61,20 @@ if (pinBox) {
     const [lat, lon] = input.value.split(",").map(Number);
     if (Number.isFinite(lat) && Number.isFinite(lon)) { moved = true; place(lat, lon); }
   });
-  if (postalCode) {
-    postalCode.addEventListener("change", async () => {
-      if (moved || !/^\d{5}$/.test(postalCode.value.trim())) return;
-      const response = await fetch(`${pinBox.dataset.suggestUrl}?postal_code=${postalCode.value.trim()}`);
-      if (!response.ok) return;
-      const point = await response.json();
-      place(point.lat, point.lon);
-      write(marker.getLatLng());
-    });
-  }
+  // Until the owner moves the pin, every change of the address asks the server for a guess.
+  const addressFields = ["postal_code", "street", "house_number", "town"]
+    .map((name) => document.getElementById(`f-${name}`))
+    .filter(Boolean);
+  const suggest = async () => {
+    if (moved || !postalCode || !/^\d{5}$/.test(postalCode.value.trim())) return;
+    const query = new URLSearchParams();
+    for (const field of addressFields) query.set(field.name, field.value.trim());
+    const response = await fetch(`${pinBox.dataset.suggestUrl}?${query}`);
+    if (!response.ok || moved) return;
+    const point = await response.json();
+    place(point.lat, point.lon);
+    write(marker.getLatLng());
+  };
+  for (const field of addressFields) field.addEventListener("change", suggest);
   pinBox.dataset.ready = "true";
 }

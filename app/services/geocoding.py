@@ -1,0 +1,91 @@
+"""Addresses to points for the questionnaire's pin.
+
+Offline first: the postal code's point, which the project ships for the region. When the operator
+sets NOMINATIM_URL, the server (never the visitor's browser) also asks that Nominatim for the
+full address: at most one request per second from this process, every answer cached in the
+database, and only an answer inside the region is used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from urllib.error import URLError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import GeocodeCache
+from app.services.questionnaire import suggest_point
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_last_request = -1e9
+
+
+def _throttle(interval: float = 1.0) -> None:
+    """Wait so that requests from this process are at least ``interval`` seconds apart."""
+    global _last_request
+    with _lock:
+        wait = interval - (time.monotonic() - _last_request)
+        if wait > 0:
+            time.sleep(wait)
+        _last_request = time.monotonic()
+
+
+def _in_region(lon: float, lat: float) -> bool:
+    (west, south), (east, north) = current_app.config["REGION"].bounds
+    return west <= lon <= east and south <= lat <= north
+
+
+def nominatim(street: str, house_number: str, postal_code: str, town: str):
+    """(lon, lat) from the configured Nominatim, cached; None if unset, unknown or failing."""
+    base = current_app.config.get("NOMINATIM_URL")
+    if not base or not (street and postal_code):
+        return None
+    params = {
+        "street": f"{house_number} {street}".strip(),
+        "postalcode": postal_code,
+        "city": town,
+        "countrycodes": "de",
+        "format": "jsonv2",
+        "limit": "1",
+    }
+    key = urlencode(sorted(params.items()))
+    cached = db.session.get(GeocodeCache, key)
+    if cached is not None:
+        return (cached.lon, cached.lat) if cached.lon is not None else None
+    _throttle()
+    # NOMINATIM_URL is checked to be http(s) at start-up.
+    request = Request(  # noqa: S310
+        f"{base}/search?{urlencode(params)}",
+        headers={"User-Agent": current_app.config["NOMINATIM_USER_AGENT"]},
+    )
+    try:
+        with urlopen(request, timeout=5) as response:  # noqa: S310
+            results = json.load(response)
+        point = (float(results[0]["lon"]), float(results[0]["lat"])) if results else None
+    except (URLError, OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        log.warning("Nominatim lookup failed: %s", exc)
+        return None  # not cached: try again next time
+    db.session.add(
+        GeocodeCache(query=key, lon=point[0] if point else None, lat=point[1] if point else None)
+    )
+    db.session.commit()
+    return point
+
+
+def suggest(postal_code: str, street: str = "", house_number: str = "", town: str = ""):
+    """The best first guess for the pin: (lon, lat, source) or None.
+
+    ``source`` is ``address`` (Nominatim, inside the region) or ``postal_code``.
+    """
+    point = nominatim(street, house_number, postal_code, town)
+    if point and _in_region(*point):
+        return (*point, "address")
+    fallback = suggest_point(postal_code)
+    return (*fallback, "postal_code") if fallback else None
