@@ -12,7 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.extensions import db
-from app.services import demo, reference_data
+from app.services import demo, postal_codes, reference_data
+from geodata.points import PointFileError, postal_code_points, read_points
 
 
 def database_problem(error: Exception) -> str:
@@ -87,7 +88,38 @@ def seed_demo_command(count: int):
         click.echo(f"The {count} demo employers of {region.name} are already loaded.")
 
 
+@click.command("import-postal-codes")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--code-column", default="plz", show_default=True, help="Column with the code.")
+@click.option("--crs", default=None, help="CRS of the coordinates if the file names none.")
+@with_appcontext
+@needs_database
+def import_postal_codes_command(path: str, code_column: str, crs: str | None):
+    """Import postal-code points (CSV, GeoJSON, GeoPackage, Shapefile) for the region."""
+    try:
+        points, problems = postal_code_points(read_points(path, crs), code_column)
+    except PointFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    if problems:
+        for problem in problems[:20]:
+            click.echo(f"  {problem}", err=True)
+        raise click.ClickException(
+            f"{len(problems)} record(s) are not usable; nothing was imported. Fix the file and "
+            "run the command again."
+        )
+    report = postal_codes.import_postal_codes(points)
+    click.echo(
+        f"Imported {report.imported} postal codes; {len(report.outside)} lie outside the region "
+        "and were skipped."
+    )
+
+
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
-    for command in (check_db_command, sync_reference_command, seed_demo_command):
+    for command in (
+        check_db_command,
+        sync_reference_command,
+        seed_demo_command,
+        import_postal_codes_command,
+    ):
         app.cli.add_command(command)

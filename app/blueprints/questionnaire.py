@@ -32,7 +32,16 @@ HONEYPOT = "firmensitz_url"
 
 
 def _draft():
-    return service.open_draft(session.get(DRAFT))
+    """The visitor's open draft: from the session, or (when the session expired while a step
+    was open) from the signed draft token every step form carries."""
+    draft = service.open_draft(session.get(DRAFT))
+    if draft is None and request.method == "POST" and request.form.get("draft"):
+        try:
+            draft = service.draft_from_token(request.form["draft"])
+        except tokens.TokenInvalid:
+            return None
+        session[DRAFT] = draft.id
+    return draft
 
 
 def _absolute(endpoint: str, **values) -> str:
@@ -84,6 +93,7 @@ def _render_step(draft, step, form, status=200, notice=None):
         summary=service.summary(draft, language) if index + 1 == len(questionnaire.steps) else None,
         consent=questionnaire.consent.text_in(language),
         honeypot=HONEYPOT,
+        draft_token=service.resume_token(draft),
     ), status
 
 

@@ -454,6 +454,53 @@ def test_expired_form_keeps_the_typed_input(database_url):
         db.engine.dispose()
 
 
+def test_an_expired_session_keeps_the_typed_input_too(database_url):
+    app = create_app(test_config(database_url))  # CSRF protection on
+    client = app.test_client()
+    html = client.get("/mitmachen/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    client.post("/mitmachen/start", data={"csrf_token": token})
+    step_page = client.get("/mitmachen/schritt/business").get_data(as_text=True)
+    draft_token = re.search(r'name="draft" value="([^"]+)"', step_page).group(1)
+
+    after_a_long_break = app.test_client()  # the session cookie is gone
+    response = after_a_long_break.post(
+        "/mitmachen/schritt/business",
+        data={
+            "csrf_token": token,
+            "draft": draft_token,
+            "name": "Mein Betrieb",
+            "description": "Viel Text",
+            "action": "next",
+        },
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Das Formular war zu lange geöffnet" in html
+    assert 'value="Mein Betrieb"' in html
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = after_a_long_break.post(
+        "/mitmachen/schritt/business",
+        data={
+            "csrf_token": fresh,
+            "draft": draft_token,
+            "name": "Mein Betrieb",
+            "description": "Viel Text",
+            "action": "next",
+        },
+    )
+    assert response.headers["Location"] == "/mitmachen/schritt/location"
+    forged = app.test_client().post(
+        "/mitmachen/schritt/business", data={"draft": "forged", "name": "X", "action": "next"}
+    )
+    assert forged.status_code == 302
+    assert forged.headers["Location"] == "/mitmachen/"
+    with app.app_context():
+        db.session.execute(db.text("TRUNCATE questionnaire_drafts CASCADE"))
+        db.session.commit()
+        db.engine.dispose()
+
+
 def test_starting_and_submitting_are_rate_limited(database_url):
     app = create_app(test_config(database_url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=True))
     client = app.test_client()
