@@ -32,8 +32,17 @@ class DefinitionError(ValueError):
     """The definition file is malformed; the message names the place."""
 
 
+class _Texts:
+    """Texts in several languages, German first."""
+
+    def text(self, part: str, language: str) -> str:
+        """The ``part`` text (label, help, title, intro) in ``language``, else in German."""
+        texts = getattr(self, part) or {}
+        return texts.get(language) or texts.get("de", "")
+
+
 @dataclass(frozen=True)
-class Question:
+class Question(_Texts):
     """One question: how it is asked, checked and where its answer goes."""
 
     key: str
@@ -49,25 +58,15 @@ class Question:
     max_choices: int | None = None
     maps_to: str | None = None
 
-    def text(self, part: str, language: str) -> str:
-        """The label or help text in ``language`` (German when there is no translation)."""
-        texts = getattr(self, part) or {}
-        return texts.get(language) or texts.get("de", "")
-
 
 @dataclass(frozen=True)
-class Step:
+class Step(_Texts):
     """A page of the questionnaire."""
 
     key: str
     title: dict[str, str]
     intro: dict[str, str]
     questions: tuple[Question, ...]
-
-    def text(self, part: str, language: str) -> str:
-        """The title or intro in ``language`` (German when there is no translation)."""
-        texts = getattr(self, part) or {}
-        return texts.get(language) or texts.get("de", "")
 
 
 @dataclass(frozen=True)

@@ -418,87 +418,70 @@ def test_suggestion_endpoint(client):
     assert client.get("/mitmachen/vorschlag?postal_code=10115").status_code == 404
 
 
-def test_expired_form_keeps_the_typed_input(database_url):
-    app = create_app(test_config(database_url))  # CSRF protection on
-    client = app.test_client()
-    html = client.get("/mitmachen/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    client.post("/mitmachen/start", data={"csrf_token": token})
-    response = client.post(
-        "/mitmachen/schritt/business",
-        data={
-            "csrf_token": "expired",
-            "name": "Mein Betrieb",
-            "description": "Viel Text",
-            "action": "next",
-        },
-    )
-    assert response.status_code == 400
-    html = response.get_data(as_text=True)
-    assert "Das Formular war zu lange geöffnet" in html
-    assert 'value="Mein Betrieb"' in html and "Viel Text" in html
-    fresh = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    response = client.post(
-        "/mitmachen/schritt/business",
-        data={
-            "csrf_token": fresh,
-            "name": "Mein Betrieb",
-            "description": "Viel Text",
-            "action": "next",
-        },
-    )
-    assert response.headers["Location"] == "/mitmachen/schritt/location"
+@pytest.fixture
+def csrf_app(database_url):
+    """The app with CSRF protection on, as in production."""
+    app = create_app(test_config(database_url))
+    yield app
     with app.app_context():
         db.session.execute(db.text("TRUNCATE questionnaire_drafts CASCADE"))
         db.session.commit()
         db.engine.dispose()
 
 
-def test_an_expired_session_keeps_the_typed_input_too(database_url):
-    app = create_app(test_config(database_url))  # CSRF protection on
-    client = app.test_client()
-    html = client.get("/mitmachen/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+def csrf_token(html):
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def business(csrf, draft=None):
+    data = {
+        "csrf_token": csrf,
+        "name": "Mein Betrieb",
+        "description": "Viel Text",
+        "action": "next",
+    }
+    return {**data, "draft": draft} if draft else data
+
+
+def test_expired_form_keeps_the_typed_input(csrf_app):
+    client = csrf_app.test_client()
+    client.post(
+        "/mitmachen/start",
+        data={"csrf_token": csrf_token(client.get("/mitmachen/").get_data(as_text=True))},
+    )
+    response = client.post("/mitmachen/schritt/business", data=business("expired"))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Das Formular war zu lange geöffnet" in html
+    assert 'value="Mein Betrieb"' in html and "Viel Text" in html
+    response = client.post("/mitmachen/schritt/business", data=business(csrf_token(html)))
+    assert response.headers["Location"] == "/mitmachen/schritt/location"
+
+
+def test_an_expired_session_keeps_the_typed_input_too(csrf_app):
+    client = csrf_app.test_client()
+    token = csrf_token(client.get("/mitmachen/").get_data(as_text=True))
     client.post("/mitmachen/start", data={"csrf_token": token})
     step_page = client.get("/mitmachen/schritt/business").get_data(as_text=True)
     draft_token = re.search(r'name="draft" value="([^"]+)"', step_page).group(1)
 
-    after_a_long_break = app.test_client()  # the session cookie is gone
+    after_a_long_break = csrf_app.test_client()  # the session cookie is gone
     response = after_a_long_break.post(
-        "/mitmachen/schritt/business",
-        data={
-            "csrf_token": token,
-            "draft": draft_token,
-            "name": "Mein Betrieb",
-            "description": "Viel Text",
-            "action": "next",
-        },
+        "/mitmachen/schritt/business", data=business(token, draft_token)
     )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Das Formular war zu lange geöffnet" in html
     assert 'value="Mein Betrieb"' in html
-    fresh = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     response = after_a_long_break.post(
-        "/mitmachen/schritt/business",
-        data={
-            "csrf_token": fresh,
-            "draft": draft_token,
-            "name": "Mein Betrieb",
-            "description": "Viel Text",
-            "action": "next",
-        },
+        "/mitmachen/schritt/business", data=business(csrf_token(html), draft_token)
     )
     assert response.headers["Location"] == "/mitmachen/schritt/location"
-    forged = app.test_client().post(
-        "/mitmachen/schritt/business", data={"draft": "forged", "name": "X", "action": "next"}
+    forged = csrf_app.test_client().post(
+        "/mitmachen/schritt/business", data=business("x", "forged")
     )
     assert forged.status_code == 302
     assert forged.headers["Location"] == "/mitmachen/"
-    with app.app_context():
-        db.session.execute(db.text("TRUNCATE questionnaire_drafts CASCADE"))
-        db.session.commit()
-        db.engine.dispose()
 
 
 def test_starting_and_submitting_are_rate_limited(database_url):
