@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import folium
+from flask import current_app, url_for
 from markupsafe import Markup
 
 from geodata.regions import Region
@@ -80,4 +81,15 @@ def build_map(
         header=Markup(header),  # noqa: S704
         html=Markup(root.html.render()),  # noqa: S704
         script=Markup(root.script.render()),  # noqa: S704
+    )
+
+
+def configured_map(**kwargs) -> MapParts:
+    """The app's region map with the configured tiles and self-hosted assets (see build_map)."""
+    return build_map(
+        current_app.config["REGION"],
+        tile_url=current_app.config["TILE_URL"],
+        attribution=current_app.config["TILE_ATTRIBUTION"],
+        static_url=lambda path: url_for("static", filename=path),
+        **kwargs,
     )

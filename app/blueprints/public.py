@@ -5,25 +5,11 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from app.blueprints.filtering import request_filter
 from app.filters import FilterError, parse_page, parse_sort
 from app.i18n import current_language, language_name
-from app.map import build_map
+from app.map import configured_map
 from app.services import employers, taxonomies
 from app.services.health import check_health
 
 bp = Blueprint("public", __name__)
-
-
-def _static_url(path: str) -> str:
-    return url_for("static", filename=path)
-
-
-def _base_map(**kwargs):
-    return build_map(
-        current_app.config["REGION"],
-        tile_url=current_app.config["TILE_URL"],
-        attribution=current_app.config["TILE_ATTRIBUTION"],
-        static_url=_static_url,
-        **kwargs,
-    )
 
 
 @bp.get("/")
@@ -40,7 +26,7 @@ def index():
     return render_template(
         "public/index.html",
         region=current_app.config["REGION"],
-        map=_base_map(),
+        map=configured_map(),
         filter=employer_filter,
         form=request.args,
         error=error,
@@ -67,7 +53,7 @@ def employer(slug: str):
     return render_template(
         "public/employer.html",
         company=company,
-        map=_base_map(focus=(lon, lat)),
+        map=configured_map(focus=(lon, lat)),
         back_url=url_for("public.index", **back),
         language=language,
         size_labels=taxonomies.size_labels(),

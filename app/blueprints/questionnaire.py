@@ -19,7 +19,7 @@ from wtforms import Form
 
 from app.extensions import limiter
 from app.i18n import current_language
-from app.map import build_map
+from app.map import configured_map
 from app.services import geocoding, tokens
 from app.services import questionnaire as service
 from app.services.mail import send_mail
@@ -59,24 +59,15 @@ def _step_form(step, formdata=None, data=None) -> Form:
 def _render_step(draft, step, form, status=200, notice=None):
     questionnaire = service.definition()
     index = questionnaire.index(step.key)
-    point = None
+    point = map_parts = None
     if any(q.type == "point" for q in step.questions):
         point = (
             parse_point(form["location"].data or "")
             or service.suggest_point(form["postal_code"].data if "postal_code" in form else None)
             or service.suggest_point(draft.answers.get("postal_code"))
         )
-    map_parts = None
-    if any(q.type == "point" for q in step.questions):
-        region = current_app.config["REGION"]
-        map_parts = build_map(
-            region,
-            tile_url=current_app.config["TILE_URL"],
-            attribution=current_app.config["TILE_ATTRIBUTION"],
-            static_url=lambda path: url_for("static", filename=path),
-            focus=point or region.center,
-            marker=False,
-        )
+        focus = point or current_app.config["REGION"].center
+        map_parts = configured_map(focus=focus, marker=False)
     language = current_language()
     return render_template(
         "questionnaire/step.html",

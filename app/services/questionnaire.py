@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
+from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import func, select
@@ -24,8 +25,10 @@ from app.models import (
     FamilyCertificate,
     FamilyCriterion,
     KldbArea,
+    KldbGroup,
     PostalCode,
     QuestionnaireDraft,
+    WzDivision,
     WzSection,
 )
 from app.services import tokens
@@ -186,11 +189,7 @@ def summary(draft: QuestionnaireDraft, language: str) -> list[tuple[str, list[tu
         for question in step.questions:
             value = draft.answers.get(question.key)
             if question.type == "boolean":
-                text = (
-                    ("Ja" if language == "de" else "Yes")
-                    if value
-                    else ("Nein" if language == "de" else "No")
-                )
+                text = _("Ja") if value else _("Nein")
             elif question.type == "multi_choice":
                 names = (
                     labels.get(question.options, {}) if isinstance(question.options, str) else {}
@@ -222,8 +221,6 @@ def company_values(answers: dict) -> dict:
 
 
 def _apply(company: Company, values: dict, answers: dict) -> None:
-    from app.models import KldbGroup, WzDivision
-
     values = dict(values)
     company.sectors = list(
         db.session.scalars(
@@ -255,9 +252,8 @@ def _apply(company: Company, values: dict, answers: dict) -> None:
 def submit(draft: QuestionnaireDraft) -> Company | ChangeRequest:
     """Finish a draft: a new entry (pending, with consent record) or a change request."""
     questionnaire = definition()
-    values = company_values(draft.answers)
     if draft.kind == "edit":
-        stored = {k: v for k, v in mapped_values(questionnaire, draft.answers).items()}
+        stored = mapped_values(questionnaire, draft.answers)
         stored["certificate_name"] = draft.answers.get("certificate_name")
         stored["certificate_valid_until"] = draft.answers.get("certificate_valid_until")
         request = ChangeRequest(company_id=draft.company_id, draft_id=draft.id, values=stored)
@@ -265,6 +261,7 @@ def submit(draft: QuestionnaireDraft) -> Company | ChangeRequest:
         draft.submitted_at = func.now()
         db.session.commit()
         return request
+    values = company_values(draft.answers)
     company = Company(
         slug=unique_slug(values["name"], values.get("town") or ""),
         status=CompanyStatus.PENDING,
