@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
 
 from app import i18n
 from app.config import PROJECT_ROOT, load_settings
-from app.extensions import babel, csrf, db, limiter, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -26,6 +27,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.update(settings)
     app.json.sort_keys = False
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -49,17 +51,36 @@ def register_extensions(app: Flask) -> None:
     )
     i18n.init_app(app)
     limiter.init_app(app)
+    from app.services import accounts
+
+    login_manager.init_app(app)
+    login_manager.user_loader(accounts.load)
     app.extensions["questionnaire"] = app.config.pop("QUESTIONNAIRE")
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount the public pages, the JSON API, the questionnaire and the curation workspace."""
-    from app.blueprints import api, curation, public, questionnaire
+    from app.blueprints import (
+        accounts,
+        api,
+        curation,
+        dashboard,
+        freshness,
+        public,
+        questionnaire,
+        staff,
+        transfer,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(questionnaire.bp, url_prefix="/mitmachen")
+    app.register_blueprint(staff.bp, url_prefix="/agentur")
+    app.register_blueprint(dashboard.bp, url_prefix="/agentur")
     app.register_blueprint(curation.bp, url_prefix="/agentur")
+    app.register_blueprint(freshness.bp, url_prefix="/agentur/aktualitaet")
+    app.register_blueprint(transfer.bp, url_prefix="/agentur")
+    app.register_blueprint(accounts.bp, url_prefix="/agentur/konten")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.extensions import db
-from app.services import demo, postal_codes, reference_data
+from app.services import accounts, demo, postal_codes, reference_data
 from geodata.points import PointFileError, postal_code_points, read_points
 
 
@@ -114,6 +114,31 @@ def import_postal_codes_command(path: str, code_column: str, crs: str | None):
     )
 
 
+@click.command("create-staff")
+@click.option("--email", required=True, help="The account's e-mail address (its login).")
+@click.option("--name", required=True, help="The person's name.")
+@click.option(
+    "--role",
+    type=click.Choice(["curator", "admin"]),
+    default="curator",
+    show_default=True,
+    help="Curators curate entries; admins also manage accounts.",
+)
+@click.password_option(
+    envvar="STAFF_PASSWORD",
+    help="At least 12 characters; asked for if not given (or set STAFF_PASSWORD).",
+)
+@with_appcontext
+@needs_database
+def create_staff_command(email: str, name: str, role: str, password: str):
+    """Create a staff account for the agency workspace."""
+    try:
+        user = accounts.create_staff(email, name, password, role)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.role} account {user.email}.")
+
+
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     for command in (
@@ -121,5 +146,6 @@ def register(app: Flask) -> None:
         sync_reference_command,
         seed_demo_command,
         import_postal_codes_command,
+        create_staff_command,
     ):
         app.cli.add_command(command)

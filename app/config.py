@@ -47,6 +47,7 @@ ENV_SETTINGS = (
     "BASE_URL",
     "QUESTIONNAIRE_DEFINITION",
     "NOMINATIM_URL",
+    "STAFF_IDLE_MINUTES",
 )
 
 
@@ -185,6 +186,9 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": app_env == "production",
+        "SESSION_COOKIE_NAME": "__Host-session" if app_env == "production" else "session",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
+        "STAFF_IDLE_MINUTES": _positive_int(raw, "STAFF_IDLE_MINUTES", 30),
     }
     settings.update(passthrough)
     return settings

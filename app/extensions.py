@@ -3,6 +3,7 @@
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -31,3 +32,6 @@ babel = Babel()
 # Storage from RATELIMIT_STORAGE_URI: memory:// counts per process, so several workers need
 # Redis (redis://...).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+login_manager = LoginManager()
+# "strong": a session cookie used from another browser or address is dropped at once.
+login_manager.session_protection = "strong"

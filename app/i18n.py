@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from babel import Locale
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import get_locale
 
 LANGUAGES = ("de", "en")
@@ -12,7 +12,10 @@ COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """The language for this request: ``lang`` in the URL, then the cookie, then German."""
+    """The language for this request: ``lang`` in the URL, then the cookie, then German
+    (also outside a request, e.g. in CLI commands)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
         if candidate in LANGUAGES:
             return candidate

@@ -8,6 +8,7 @@ migrated with the project's own migrations; every test starts with no employers.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 
 import flask_migrate
@@ -21,6 +22,7 @@ from app import create_app
 from app.config import PROJECT_ROOT, local_database_url, parse_database_url
 from app.extensions import db
 from app.models import Company, CompanyStatus, FamilyCriterion, KldbGroup, WzDivision
+from app.services.accounts import create_staff
 from app.services.reference_data import sync_region, sync_taxonomies
 
 TEST_DATABASE = "kmu_atlas_test"
@@ -82,7 +84,9 @@ def app(database_url):
     app = create_app(test_config(database_url))
     yield app
     with app.app_context():
-        db.session.execute(text("TRUNCATE companies RESTART IDENTITY CASCADE"))
+        db.session.execute(
+            text("TRUNCATE companies, staff_users, outbox_messages RESTART IDENTITY CASCADE")
+        )
         db.session.commit()
         db.engine.dispose()
 
@@ -146,3 +150,53 @@ def make_company(app) -> Callable[..., int]:
             return company.id
 
     return make
+
+
+STAFF_PASSWORD = "ein sicheres Passwort 2026"
+
+
+@pytest.fixture
+def make_staff(app) -> Callable[..., str]:
+    """Create a staff account (role ``curator`` or ``admin``) and return its e-mail address;
+    the password is :data:`STAFF_PASSWORD`."""
+
+    def make(role: str = "curator", email: str | None = None, name: str = "Test Staff") -> str:
+        email = email or f"{role}@agentur.test"
+        with app.test_request_context():
+            create_staff(email, name, STAFF_PASSWORD, role)
+        return email
+
+    return make
+
+
+def csrf_token(client) -> str:
+    """A valid CSRF token for ``client``'s session (read from a page with a form)."""
+    page = client.get("/mitmachen/").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+class AuthActions:
+    """Sign a test client in and out of the workspace, and send its forms with CSRF tokens."""
+
+    def __init__(self, client, make_staff):
+        self._client = client
+        self._make_staff = make_staff
+
+    def login(self, role: str = "curator", email: str | None = None, password=STAFF_PASSWORD):
+        email = email or self._make_staff(role)
+        return self.post("/agentur/anmelden", {"email": email, "password": password})
+
+    def logout(self):
+        return self.post("/agentur/abmelden")
+
+    def post(self, url: str, data: dict | None = None, **kwargs):
+        """POST a form with a valid CSRF token."""
+        return self._client.post(
+            url, data={**(data or {}), "csrf_token": csrf_token(self._client)}, **kwargs
+        )
+
+
+@pytest.fixture
+def auth(client, make_staff) -> AuthActions:
+    """``auth.login("curator" | "admin")`` signs the client in as new staff of that role."""
+    return AuthActions(client, make_staff)

@@ -17,9 +17,11 @@ from app.models.questionnaire import (
     OutboxMessage,
     QuestionnaireDraft,
 )
+from app.models.staff import AuditEntry, ImportUpload, StaffRole, StaffUser
 from app.models.taxonomy import FamilyCriterion, KldbArea, KldbGroup, WzDivision, WzSection
 
 __all__ = [
+    "AuditEntry",
     "ChangeRequest",
     "Company",
     "CompanyStatus",
@@ -27,12 +29,15 @@ __all__ = [
     "FamilyCertificate",
     "FamilyCriterion",
     "GeocodeCache",
+    "ImportUpload",
     "KldbArea",
     "KldbGroup",
     "Municipality",
     "OutboxMessage",
     "PostalCode",
     "QuestionnaireDraft",
+    "StaffRole",
+    "StaffUser",
     "WzDivision",
     "WzSection",
     "company_family_criteria",

@@ -167,6 +167,12 @@ class Company(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     #: Part of every edit link sent to the owner: raising it revokes those links.
     link_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: When the owner was last asked to confirm the entry (freshness reminder).
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set on an entry merged into another one; the merged entry is archived.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL")
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

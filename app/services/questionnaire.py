@@ -34,6 +34,7 @@ from app.models import (
 from app.services import tokens
 from app.services.slugs import unique_slug
 from questionnaire import Context, Questionnaire, mapped_values
+from questionnaire.definition import Step
 from questionnaire.engine import form_data
 
 #: Languages offered in the questionnaire, most common in the region first.
@@ -178,6 +179,14 @@ def suggest_point(postal_code: str | None) -> tuple[float, float] | None:
 
 def summary(draft: QuestionnaireDraft, language: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """The answers for the summary page: [(step title, [(label, shown value)])]."""
+    return [
+        (title, [(label, text) for _key, label, text in rows])
+        for title, rows in answer_rows(draft.answers, language)
+    ]
+
+
+def answer_rows(answers: dict, language: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Answers as readable text, by step: [(step title, [(key, label, shown value)])]."""
     context = engine_context(language)
     labels = {
         name: {option[0]: option[1] for option in options}
@@ -187,7 +196,7 @@ def summary(draft: QuestionnaireDraft, language: str) -> list[tuple[str, list[tu
     for step in definition().steps[:-1]:
         rows = []
         for question in step.questions:
-            value = draft.answers.get(question.key)
+            value = answers.get(question.key)
             if question.type == "boolean":
                 text = _("Ja") if value else _("Nein")
             elif question.type == "multi_choice":
@@ -199,14 +208,20 @@ def summary(draft: QuestionnaireDraft, language: str) -> list[tuple[str, list[tu
                 text = f"{value[1]:.5f}, {value[0]:.5f}" if value else ""
             else:
                 text = "" if value is None else str(value)
-            rows.append((question.text("label", language), text or "–"))
+            rows.append((question.key, question.text("label", language), text or "–"))
         shown.append((step.text("title", language), rows))
     return shown
 
 
 def company_values(answers: dict) -> dict:
     """Company column values from the answers (relations and the point made ready)."""
-    values = mapped_values(definition(), answers)
+    return prepared_values(mapped_values(definition(), answers))
+
+
+def prepared_values(values: dict) -> dict:
+    """Mapped answers made ready for the Company: the point as geometry, the municipality
+    from the postal code, empty texts as ''."""
+    values = dict(values)
     location = values.pop("location", None) or suggest_point(values.get("postal_code"))
     municipality = db.session.scalar(
         select(PostalCode.municipality_ags).where(PostalCode.code == values.get("postal_code"))
@@ -284,8 +299,8 @@ def submit(draft: QuestionnaireDraft) -> Company | ChangeRequest:
     return company
 
 
-def start_edit(company: Company, language: str) -> QuestionnaireDraft:
-    """A draft prefilled from a published entry, for its owner to change."""
+def company_answers(company: Company) -> dict:
+    """The entry's current values as questionnaire answers."""
     answers = {
         question.key: _current_answer(company, question) for question in definition().questions()
     }
@@ -295,6 +310,37 @@ def start_edit(company: Company, language: str) -> QuestionnaireDraft:
         certificate.valid_until.isoformat() if certificate and certificate.valid_until else None
     )
     answers["has_open_positions"] = bool(company.open_positions)
+    return answers
+
+
+def change_answers(change: ChangeRequest) -> dict:
+    """The answers a change request proposes (from its stored values)."""
+    values = change.values
+    answers = {}
+    for question in definition().questions():
+        if question.maps_to:
+            answers[question.key] = values.get(question.maps_to)
+    answers["certificate_name"] = values.get("certificate_name")
+    answers["certificate_valid_until"] = values.get("certificate_valid_until")
+    answers["has_open_positions"] = bool(values.get("open_positions"))
+    return answers
+
+
+def apply_answers(company: Company, answers: dict) -> None:
+    """Set every field of the entry from questionnaire answers (staff edit, change request)."""
+    _apply(company, company_values(answers), answers)
+
+
+def entry_step() -> Step:
+    """Every question of the questionnaire but the consent, as one step: the staff's form
+    for editing an entry, checked by the same rules as the questionnaire."""
+    questions = tuple(q for step in definition().steps[:-1] for q in step.questions)
+    return Step(key="entry", title={}, intro={}, questions=questions)
+
+
+def start_edit(company: Company, language: str) -> QuestionnaireDraft:
+    """A draft prefilled from a published entry, for its owner to change."""
+    answers = company_answers(company)
     draft = QuestionnaireDraft(
         kind="edit",
         company_id=company.id,

@@ -1,0 +1,67 @@
+"""Staff account management: admins only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import StaffRole, StaffUser
+from app.services import accounts as service
+
+from .staff import protect
+
+bp = Blueprint("accounts", __name__)
+protect(bp, admin=True)
+
+
+def _page(status=200, error=None, form=None):
+    return render_template(
+        "curation/accounts.html",
+        users=service.all_staff(),
+        roles=list(StaffRole),
+        error=error,
+        form=form or {},
+    ), status
+
+
+@bp.get("/")
+def index():
+    """Every staff account, and the form for a new one."""
+    return _page()
+
+
+@bp.post("/")
+def create():
+    """Create a staff account."""
+    form = request.form
+    try:
+        user = service.create_staff(
+            form.get("email", ""), form.get("name", ""), form.get("password", ""),
+            form.get("role", ""),
+        )  # fmt: skip
+    except service.AccountError as error:
+        return _page(422, str(error), {k: form.get(k, "") for k in ("email", "name", "role")})
+    flash(_("Das Konto für %(email)s ist angelegt.", email=user.email))
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:user_id>")
+def update(user_id: int):
+    """Change an account's role, switch it on or off, or set a new password."""
+    user = db.session.get(StaffUser, user_id) or abort(404)
+    form = request.form
+    try:
+        service.update_staff(
+            user,
+            acting=current_user,
+            role=form.get("role") or None,
+            active={"1": True, "0": False}.get(form.get("active", "")),
+            password=form.get("password") or None,
+        )
+    except service.AccountError as error:
+        db.session.rollback()
+        return _page(422, str(error))
+    flash(_("Das Konto von %(email)s ist geändert.", email=user.email))
+    return redirect(url_for(".index"))

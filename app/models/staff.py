@@ -1,0 +1,119 @@
+"""The agency's side: staff accounts, the audit log and uploaded import files."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+
+class StaffRole(enum.StrEnum):
+    """Curators curate entries; admins also manage the staff accounts."""
+
+    CURATOR = "curator"
+    ADMIN = "admin"
+
+
+class StaffUser(UserMixin, db.Model):
+    """A member of the agency's staff. Passwords are stored as scrypt hashes only.
+
+    ``session_generation`` is part of the login session: raising it (new password, account
+    switched off) ends every session of this account at its next request.
+    """
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[StaffRole] = mapped_column(
+        Enum(
+            StaffRole,
+            native_enum=False,
+            create_constraint=True,
+            length=10,
+            values_callable=lambda e: [m.value for m in e],
+            name="role",
+        ),
+        default=StaffRole.CURATOR,
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    session_generation: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is StaffRole.ADMIN
+
+    def get_id(self) -> str:  # Flask-Login
+        return f"{self.id}:{self.session_generation}"
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.email} {self.role}>"
+
+
+class AuditEntry(db.Model):
+    """Who did what to which entry, when, with the values before and after.
+
+    Written by the service that makes the change, in the same transaction. ``actor_id`` is
+    empty for changes made by the entry's owner (confirming it) or by the system.
+    """
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+    )
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(30), index=True)
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
+    )
+    company_name: Mapped[str] = mapped_column(String(200), default="")
+    before: Mapped[dict | None] = mapped_column(JSONB)
+    after: Mapped[dict | None] = mapped_column(JSONB)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped[StaffUser | None] = relationship()
+
+
+class ImportUpload(db.Model):
+    """An uploaded import file, kept between the preview and the import itself."""
+
+    __tablename__ = "import_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(10))  # csv | xlsx | geojson
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

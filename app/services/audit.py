@@ -1,0 +1,109 @@
+"""The audit log: every change of an entry's state or content, with the values before and after.
+
+:func:`record` only adds the entry to the session: the service that makes the change commits
+both together, so there is never a change without its record (or a record without its change).
+"""
+
+from __future__ import annotations
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditEntry, Company, StaffUser
+
+#: Columns copied into the audit log (besides sectors, occupations, family criteria, location).
+SNAPSHOT_COLUMNS = (
+    "name",
+    "description",
+    "street",
+    "house_number",
+    "postal_code",
+    "town",
+    "municipality_ags",
+    "website",
+    "phone",
+    "email",
+    "contact_name",
+    "contact_email",
+    "employees",
+    "offers_apprenticeships",
+    "offers_internships",
+    "open_positions",
+    "languages",
+    "status",
+)
+
+OWNER = "owner"
+SYSTEM = "system"
+
+
+def snapshot(company: Company) -> dict:
+    """The entry's values as plain JSON (what the audit log keeps before and after)."""
+    values = {column: getattr(company, column) for column in SNAPSHOT_COLUMNS}
+    values["status"] = str(company.status)
+    values["languages"] = list(company.languages or [])
+    if company.location is not None:
+        point = to_shape(company.location)
+        values["location"] = [round(point.x, 7), round(point.y, 7)]
+    else:
+        values["location"] = None
+    values["sectors"] = [d.code for d in company.sectors]
+    values["occupations"] = [g.code for g in company.occupations]
+    values["family_criteria"] = [c.key for c in company.family_criteria]
+    values["certificates"] = [
+        [c.name, c.valid_until.isoformat() if c.valid_until else None] for c in company.certificates
+    ]
+    return values
+
+
+def changed(before: dict | None, after: dict | None) -> dict[str, tuple]:
+    """{field: (before, after)} for the fields whose value differs."""
+    before, after = before or {}, after or {}
+    return {
+        key: (before.get(key), after.get(key))
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def record(
+    action: str,
+    company: Company | None,
+    *,
+    actor: StaffUser | None,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+    actor_label: str = SYSTEM,
+) -> AuditEntry:
+    """Add an audit entry to the session (the caller commits it with the change)."""
+    entry = AuditEntry(
+        action=action,
+        actor_id=actor.id if actor else None,
+        actor_label=actor.email if actor else actor_label,
+        company_id=company.id if company else None,
+        company_name=company.name if company else "",
+        before=before,
+        after=after,
+        note=note,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def entries(*, company_id: int | None = None, page: int = 1, per_page: int = 50):
+    """One page of the audit log, newest first; optionally for one entry only.
+
+    Returns (entries, total).
+    """
+    query = select(AuditEntry)
+    if company_id is not None:
+        query = query.where(AuditEntry.company_id == company_id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(rows), total

@@ -1,0 +1,308 @@
+"""The agency's decisions on entries: review queue, approve, reject, archive, restore, edit,
+change requests. Each decision is one transaction with its audit record; the owner is told by
+e-mail after it is committed.
+
+Decisions name the version of the entry the curator saw (``expected_version``): if someone else
+changed it meanwhile, :class:`EditConflict` is raised and nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.models import (
+    ChangeRequest,
+    Company,
+    CompanyStatus,
+    QuestionnaireDraft,
+    StaffUser,
+)
+from app.services import audit
+from app.services import questionnaire as questionnaire_service
+from app.services.employers import fold_for_search
+from app.services.mail import send_mail
+
+
+class CurationError(ValueError):
+    """The decision is not possible for this entry now; the message says why (translated)."""
+
+
+class EditConflict(Exception):
+    """Someone else changed the entry since it was opened. ``current`` holds its values now."""
+
+    def __init__(self, company: Company, current: dict):
+        super().__init__(company.id)
+        self.company = company
+        self.current = current
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One thing waiting for review: a new entry or a change request."""
+
+    kind: str  # "entry" | "change"
+    since: datetime
+    company: Company
+    change: ChangeRequest | None = None
+
+
+def review_queue() -> list[QueueItem]:
+    """Pending entries and pending change requests, oldest first."""
+    pending = db.session.scalars(select(Company).where(Company.status == CompanyStatus.PENDING))
+    changes = db.session.scalars(
+        select(ChangeRequest)
+        .where(ChangeRequest.status == "pending")
+        .options(selectinload(ChangeRequest.company))
+    )
+    items = [QueueItem("entry", c.created_at, c) for c in pending]
+    items += [QueueItem("change", r.created_at, r.company, r) for r in changes]
+    return sorted(items, key=lambda item: (item.since, item.company.id))
+
+
+def search_entries(
+    *, status: str | None = None, text: str = "", page: int = 1, per_page: int = 50
+) -> tuple[list[Company], int]:
+    """Entries in any status for the workspace list, newest change first. Returns (page, total).
+
+    ``text`` matches the name, town, postal code, website or contact e-mail.
+    """
+    query = select(Company)
+    if status:
+        query = query.where(Company.status == CompanyStatus(status))
+    if text.strip():
+        like = f"%{text.strip().lower()}%"
+        folded = f"%{fold_for_search(text.strip())}%"
+        query = query.where(
+            or_(
+                func.atlas_fold(Company.name).like(folded),
+                func.lower(Company.town).like(like),
+                Company.postal_code.like(like),
+                func.lower(Company.website).like(like),
+                func.lower(Company.contact_email).like(like),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(Company.updated_at.desc(), Company.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(rows), total
+
+
+def entry(company_id: int) -> Company | None:
+    """Any entry by id, whatever its status (for staff only)."""
+    return db.session.get(Company, company_id)
+
+
+def pending_changes(company: Company) -> list[ChangeRequest]:
+    """The entry's change requests still waiting for a decision, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ChangeRequest)
+            .where(ChangeRequest.company_id == company.id, ChangeRequest.status == "pending")
+            .order_by(ChangeRequest.created_at)
+        )
+    )
+
+
+def _check_version(company: Company, expected_version: int | None) -> None:
+    if expected_version is not None and company.version != expected_version:
+        raise EditConflict(company, audit.snapshot(company))
+
+
+def _commit(company: Company) -> None:
+    """Commit; a concurrent change caught by the version column becomes an EditConflict."""
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        db.session.refresh(company)
+        raise EditConflict(company, audit.snapshot(company)) from None
+
+
+def _change_status(
+    company: Company,
+    to: CompanyStatus,
+    action: str,
+    actor: StaffUser,
+    expected_version: int | None,
+    note: str = "",
+) -> None:
+    _check_version(company, expected_version)
+    before = audit.snapshot(company)
+    company.status = to
+    if to is CompanyStatus.PUBLISHED:
+        company.published_at = company.published_at or func.now()
+        company.confirmed_at = func.now()
+    db.session.flush()
+    audit.record(
+        action, company, actor=actor, before=before, after=audit.snapshot(company), note=note
+    )
+    _commit(company)
+
+
+def approve(company: Company, actor: StaffUser, expected_version: int | None = None) -> None:
+    """Publish a pending entry (it needs a pin) and tell the owner."""
+    if company.status is not CompanyStatus.PENDING:
+        raise CurationError(_("Nur eingereichte Einträge können freigegeben werden."))
+    if company.location is None:
+        raise CurationError(_("Der Eintrag hat noch keine Lage: bitte setzen Sie die Markierung."))
+    _change_status(company, CompanyStatus.PUBLISHED, "approve", actor, expected_version)
+    notify(company, "approved")
+
+
+def reject(
+    company: Company, actor: StaffUser, reason: str, expected_version: int | None = None
+) -> None:
+    """Reject a pending entry with a reason the owner is told."""
+    reason = reason.strip()
+    if company.status is not CompanyStatus.PENDING:
+        raise CurationError(_("Nur eingereichte Einträge können abgelehnt werden."))
+    if not reason:
+        raise CurationError(_("Bitte geben Sie einen Grund für die Ablehnung an."))
+    _change_status(company, CompanyStatus.REJECTED, "reject", actor, expected_version, reason)
+    notify(company, "rejected", reason=reason)
+
+
+def archive(
+    company: Company, actor: StaffUser, reason: str = "", expected_version: int | None = None
+) -> None:
+    """Take an entry off the map (kept, restorable) and tell the owner."""
+    if company.status not in (CompanyStatus.PUBLISHED, CompanyStatus.PENDING):
+        raise CurationError(_("Nur veröffentlichte oder eingereichte Einträge können ins Archiv."))
+    _change_status(
+        company, CompanyStatus.ARCHIVED, "archive", actor, expected_version, reason.strip()
+    )
+    notify(company, "archived", reason=reason.strip())
+
+
+def restore(company: Company, actor: StaffUser, expected_version: int | None = None) -> None:
+    """Bring an archived or rejected entry back: published again if it was published before
+    (and has a pin), else back into the review queue."""
+    if company.status not in (CompanyStatus.ARCHIVED, CompanyStatus.REJECTED):
+        raise CurationError(
+            _("Nur archivierte oder abgelehnte Einträge können zurückgeholt werden.")
+        )
+    if company.merged_into_id is not None:
+        raise CurationError(_("Dieser Eintrag wurde mit einem anderen zusammengeführt."))
+    was_published = company.published_at is not None and company.location is not None
+    to = CompanyStatus.PUBLISHED if was_published else CompanyStatus.PENDING
+    _change_status(company, to, "restore", actor, expected_version)
+
+
+def save_edit(
+    company: Company, answers: dict, actor: StaffUser, expected_version: int | None
+) -> None:
+    """Store the staff's edit of any field (validated answers of the entry form)."""
+    _check_version(company, expected_version)
+    before = audit.snapshot(company)
+    questionnaire_service.apply_answers(company, answers)
+    db.session.flush()
+    after = audit.snapshot(company)
+    if before == after:
+        db.session.rollback()
+        return
+    if company.status is CompanyStatus.PUBLISHED and company.location is None:
+        db.session.rollback()
+        raise CurationError(_("Ein veröffentlichter Eintrag braucht eine Lage auf der Karte."))
+    audit.record("edit", company, actor=actor, before=before, after=after)
+    _commit(company)
+
+
+def apply_change(
+    change: ChangeRequest, actor: StaffUser, expected_version: int | None = None
+) -> None:
+    """Take over an owner's change request into the published entry, and tell the owner."""
+    if change.status != "pending":
+        raise CurationError(_("Über diese Änderung wurde schon entschieden."))
+    company = change.company
+    _check_version(company, expected_version)
+    before = audit.snapshot(company)
+    questionnaire_service.apply_answers(company, questionnaire_service.change_answers(change))
+    company.confirmed_at = func.now()
+    change.status = "applied"
+    change.decided_at = func.now()
+    db.session.flush()
+    audit.record(
+        "apply_change",
+        company,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(company),
+        note=f"#{change.id}",
+    )
+    _commit(company)
+    notify(company, "change_applied")
+
+
+def reject_change(change: ChangeRequest, actor: StaffUser, reason: str) -> None:
+    """Decline an owner's change request (the entry stays as it is) and tell the owner why."""
+    reason = reason.strip()
+    if change.status != "pending":
+        raise CurationError(_("Über diese Änderung wurde schon entschieden."))
+    if not reason:
+        raise CurationError(_("Bitte geben Sie einen Grund für die Ablehnung an."))
+    change.status = "rejected"
+    change.decided_at = func.now()
+    audit.record("reject_change", change.company, actor=actor, note=f"#{change.id}: {reason}")
+    db.session.commit()
+    notify(change.company, "change_rejected", reason=reason)
+
+
+def owner_language(company: Company) -> str:
+    """The language the owner used in the questionnaire (German if unknown)."""
+    language = db.session.scalar(
+        select(QuestionnaireDraft.language)
+        .where(QuestionnaireDraft.company_id == company.id)
+        .order_by(QuestionnaireDraft.created_at.desc())
+        .limit(1)
+    )
+    return language if language in ("de", "en") else "de"
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A full link for an e-mail (BASE_URL if set, else the current host)."""
+    base = current_app.config["BASE_URL"]
+    path = url_for(endpoint, **values)
+    return f"{base}{path}" if base else url_for(endpoint, _external=True, **values)
+
+
+NOTICE_SUBJECTS = {
+    "approved": lambda: _("Ihr Eintrag im KMU-Atlas ist freigeschaltet"),
+    "rejected": lambda: _("Ihr Eintrag im KMU-Atlas wurde nicht freigeschaltet"),
+    "archived": lambda: _("Ihr Eintrag im KMU-Atlas wurde archiviert"),
+    "change_applied": lambda: _("Ihre Änderung im KMU-Atlas ist übernommen"),
+    "change_rejected": lambda: _("Ihre Änderung im KMU-Atlas wurde nicht übernommen"),
+}
+
+
+def notify(company: Company, decision: str, reason: str = "") -> None:
+    """Tell the entry's contact person of a decision, in their language, with the links
+    that fit (the public page and the edit link once it is published)."""
+    if not company.contact_email:
+        return
+    published = company.status is CompanyStatus.PUBLISHED
+    with force_locale(owner_language(company)):
+        body = render_template(
+            "curation/mail_decision.txt",
+            decision=decision,
+            company=company,
+            reason=reason,
+            public_link=absolute_url("public.employer", slug=company.slug) if published else None,
+            edit_link=absolute_url(
+                "questionnaire.edit", token=questionnaire_service.edit_token(company)
+            )
+            if published
+            else None,
+        )
+        send_mail(company.contact_email, NOTICE_SUBJECTS[decision](), body)
