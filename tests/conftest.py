@@ -22,7 +22,7 @@ from app import create_app
 from app.config import PROJECT_ROOT, local_database_url, parse_database_url
 from app.extensions import db
 from app.models import Company, CompanyStatus, FamilyCriterion, KldbGroup, WzDivision
-from app.services.accounts import create_staff
+from app.services.accounts import by_email, create_staff
 from app.services.reference_data import sync_region, sync_taxonomies
 
 TEST_DATABASE = "kmu_atlas_test"
@@ -163,7 +163,8 @@ def make_staff(app) -> Callable[..., str]:
     def make(role: str = "curator", email: str | None = None, name: str = "Test Staff") -> str:
         email = email or f"{role}@agentur.test"
         with app.test_request_context():
-            create_staff(email, name, STAFF_PASSWORD, role)
+            if by_email(email) is None:
+                create_staff(email, name, STAFF_PASSWORD, role)
         return email
 
     return make
@@ -183,7 +184,7 @@ class AuthActions:
         self._make_staff = make_staff
 
     def login(self, role: str = "curator", email: str | None = None, password=STAFF_PASSWORD):
-        email = email or self._make_staff(role)
+        email = self._make_staff(role, email=email)
         return self.post("/agentur/anmelden", {"email": email, "password": password})
 
     def logout(self):

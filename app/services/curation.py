@@ -115,15 +115,25 @@ def pending_changes(company: Company) -> list[ChangeRequest]:
     )
 
 
-def _check_version(company: Company, expected_version: int | None) -> None:
+def check_version(company: Company, expected_version: int | None) -> None:
+    """EditConflict if the entry is no longer at the version the curator saw."""
     if expected_version is not None and company.version != expected_version:
         raise EditConflict(company, audit.snapshot(company))
 
 
-def _commit(company: Company) -> None:
+def commit_or_conflict(company: Company) -> None:
     """Commit; a concurrent change caught by the version column becomes an EditConflict."""
+    _guarded(company, db.session.commit)
+
+
+def flush_or_conflict(company: Company) -> None:
+    """Flush (to snapshot the result); a concurrent change becomes an EditConflict."""
+    _guarded(company, db.session.flush)
+
+
+def _guarded(company: Company, write) -> None:
     try:
-        db.session.commit()
+        write()
     except StaleDataError:
         db.session.rollback()
         db.session.refresh(company)
@@ -138,17 +148,17 @@ def _change_status(
     expected_version: int | None,
     note: str = "",
 ) -> None:
-    _check_version(company, expected_version)
+    check_version(company, expected_version)
     before = audit.snapshot(company)
     company.status = to
     if to is CompanyStatus.PUBLISHED:
         company.published_at = company.published_at or func.now()
         company.confirmed_at = func.now()
-    db.session.flush()
+    flush_or_conflict(company)
     audit.record(
         action, company, actor=actor, before=before, after=audit.snapshot(company), note=note
     )
-    _commit(company)
+    commit_or_conflict(company)
 
 
 def approve(company: Company, actor: StaffUser, expected_version: int | None = None) -> None:
@@ -204,10 +214,10 @@ def save_edit(
     company: Company, answers: dict, actor: StaffUser, expected_version: int | None
 ) -> None:
     """Store the staff's edit of any field (validated answers of the entry form)."""
-    _check_version(company, expected_version)
+    check_version(company, expected_version)
     before = audit.snapshot(company)
     questionnaire_service.apply_answers(company, answers)
-    db.session.flush()
+    flush_or_conflict(company)
     after = audit.snapshot(company)
     if before == after:
         db.session.rollback()
@@ -216,7 +226,7 @@ def save_edit(
         db.session.rollback()
         raise CurationError(_("Ein veröffentlichter Eintrag braucht eine Lage auf der Karte."))
     audit.record("edit", company, actor=actor, before=before, after=after)
-    _commit(company)
+    commit_or_conflict(company)
 
 
 def apply_change(
@@ -226,13 +236,13 @@ def apply_change(
     if change.status != "pending":
         raise CurationError(_("Über diese Änderung wurde schon entschieden."))
     company = change.company
-    _check_version(company, expected_version)
+    check_version(company, expected_version)
     before = audit.snapshot(company)
     questionnaire_service.apply_answers(company, questionnaire_service.change_answers(change))
     company.confirmed_at = func.now()
     change.status = "applied"
     change.decided_at = func.now()
-    db.session.flush()
+    flush_or_conflict(company)
     audit.record(
         "apply_change",
         company,
@@ -241,7 +251,7 @@ def apply_change(
         after=audit.snapshot(company),
         note=f"#{change.id}",
     )
-    _commit(company)
+    commit_or_conflict(company)
     notify(company, "change_applied")
 
 

@@ -19,7 +19,13 @@ from sqlalchemy import cast, func, or_, select
 from app.extensions import db
 from app.models import Company, CompanyStatus, ConsentRecord, FamilyCertificate
 from app.services import audit
-from app.services.curation import CurationError, EditConflict, _check_version, _commit
+from app.services.curation import (
+    CurationError,
+    EditConflict,
+    check_version,
+    commit_or_conflict,
+    flush_or_conflict,
+)
 from app.services.employers import fold_for_search, point
 
 NEAR_METRES = 100
@@ -165,9 +171,9 @@ def merge(
         raise CurationError(_("Ein Eintrag kann nicht mit sich selbst zusammengeführt werden."))
     if drop.merged_into_id is not None or keep.merged_into_id is not None:
         raise CurationError(_("Einer der Einträge wurde schon zusammengeführt."))
-    _check_version(keep, keep_version)
+    check_version(keep, keep_version)
     try:
-        _check_version(drop, drop_version)
+        check_version(drop, drop_version)
     except EditConflict:
         raise EditConflict(keep, audit.snapshot(keep)) from None
     keep_before, drop_before = audit.snapshot(keep), audit.snapshot(drop)
@@ -185,7 +191,7 @@ def merge(
         record.company_id = keep.id
     drop.status = CompanyStatus.ARCHIVED
     drop.merged_into_id = keep.id
-    db.session.flush()
+    flush_or_conflict(keep)
     audit.record(
         "merge", keep, actor=actor, before=keep_before, after=audit.snapshot(keep),
         note=f"#{drop.id} {drop.name}",
@@ -194,4 +200,4 @@ def merge(
         "merged_into", drop, actor=actor, before=drop_before, after=audit.snapshot(drop),
         note=f"#{keep.id} {keep.name}",
     )  # fmt: skip
-    _commit(keep)
+    commit_or_conflict(keep)

@@ -35,7 +35,7 @@ from app.services import tokens
 from app.services.slugs import unique_slug
 from questionnaire import Context, Questionnaire, mapped_values
 from questionnaire.definition import Step
-from questionnaire.engine import form_data
+from questionnaire.engine import form_data, is_required
 
 #: Languages offered in the questionnaire, most common in the region first.
 QUESTIONNAIRE_LANGUAGES = (
@@ -310,6 +310,10 @@ def company_answers(company: Company) -> dict:
         certificate.valid_until.isoformat() if certificate and certificate.valid_until else None
     )
     answers["has_open_positions"] = bool(company.open_positions)
+    # An answer whose condition does not hold is left empty (no "0 open positions").
+    for question in definition().questions():
+        if question.required_if and not is_required(question, answers):
+            answers[question.key] = None
     return answers
 
 
