@@ -97,7 +97,7 @@ def _entry_form_class():
 def entry(company_id: int):
     """One entry: its data, the decisions open to it, likely duplicates and its history."""
     company = _company(company_id)
-    history, _total = audit.entries(company_id=company.id, per_page=100)
+    history = audit.history(company)
     return render_template(
         "curation/entry.html",
         company=company,
@@ -322,7 +322,7 @@ def audit_log():
     except ValueError:
         company_id = None
     page = _page_number()
-    rows, total = audit.entries(company_id=company_id, page=page)
+    rows, total = audit.entries(company_ids=None if company_id is None else [company_id], page=page)
     return render_template(
         "curation/audit.html",
         rows=rows,

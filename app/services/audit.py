@@ -92,14 +92,16 @@ def record(
     return entry
 
 
-def entries(*, company_id: int | None = None, page: int = 1, per_page: int = 50):
-    """One page of the audit log, newest first; optionally for one entry only.
+def entries(
+    *, company_ids: list[int] | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[AuditEntry], int]:
+    """One page of the audit log, newest first; optionally for some entries only.
 
     Returns (entries, total).
     """
     query = select(AuditEntry)
-    if company_id is not None:
-        query = query.where(AuditEntry.company_id == company_id)
+    if company_ids is not None:
+        query = query.where(AuditEntry.company_id.in_(company_ids))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
@@ -107,3 +109,10 @@ def entries(*, company_id: int | None = None, page: int = 1, per_page: int = 50)
         .offset((page - 1) * per_page)
     )
     return list(rows), total
+
+
+def history(company: Company) -> list[AuditEntry]:
+    """The entry's own audit entries and those of every entry merged into it, newest first."""
+    merged = db.session.scalars(select(Company.id).where(Company.merged_into_id == company.id))
+    rows, _total = entries(company_ids=[company.id, *merged], per_page=500)
+    return rows

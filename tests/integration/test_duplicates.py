@@ -120,6 +120,8 @@ def test_merge_keeps_the_richer_data_and_both_histories(app, client, auth, make_
         assert consents == [kept]
     # The merged-away entry is no longer offered as a duplicate and cannot be restored.
     assert found(app, kept) == set()
+    kept_page = client.get(f"/agentur/eintraege/{kept}").get_data(as_text=True)
+    assert "zusammengeführt (aufgegangen in)" in kept_page  # the merged entry's history too
     page = client.get(f"/agentur/eintraege/{dropped}").get_data(as_text=True)
     assert "Dieser Eintrag ist aufgegangen in" in page
     assert "zurueckholen" not in page
