@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints import (
         accounts,
         api,
+        confirm,
         curation,
         dashboard,
         freshness,
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(questionnaire.bp, url_prefix="/mitmachen")
+    app.register_blueprint(confirm.bp, url_prefix="/mitmachen/bestaetigen")
     app.register_blueprint(staff.bp, url_prefix="/agentur")
     app.register_blueprint(dashboard.bp, url_prefix="/agentur")
     app.register_blueprint(curation.bp, url_prefix="/agentur")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -12,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.extensions import db
-from app.services import accounts, demo, postal_codes, reference_data
+from app.services import accounts, demo, freshness, postal_codes, reference_data
 from geodata.points import PointFileError, postal_code_points, read_points
 
 
@@ -86,6 +89,26 @@ def seed_demo_command(count: int):
         click.echo(f"Added {added} demo employers to {region.name}.")
     else:
         click.echo(f"The {count} demo employers of {region.name} are already loaded.")
+    if current_app.config["APP_ENV"] == "development":
+        email, password_file = demo_admin()
+        click.echo(
+            f"Agency workspace: /agentur/ — sign in as {email} with the password in "
+            f"{password_file}."
+        )
+
+
+def demo_admin() -> tuple[str, Path]:
+    """A demo admin account for local runs; its random password is kept in the instance
+    folder (created once, only in development)."""
+    email = "demo-admin@kmu-atlas.invalid"
+    password_file = Path(current_app.instance_path) / "demo-admin-password.txt"
+    if accounts.by_email(email) is None:
+        password = secrets.token_urlsafe(12)
+        with current_app.test_request_context():
+            accounts.create_staff(email, "Demo-Admin", password, "admin")
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    return email, password_file
 
 
 @click.command("import-postal-codes")
@@ -139,6 +162,28 @@ def create_staff_command(email: str, name: str, role: str, password: str):
     click.echo(f"Created {user.role} account {user.email}.")
 
 
+@click.command("send-reminders")
+@with_appcontext
+@needs_database
+def send_reminders_command():
+    """E-mail the owners of entries due for confirmation (run it daily, e.g. from cron).
+
+    The links in the e-mails are absolute: set BASE_URL to the public address of the site
+    (without it they point at http://localhost).
+    """
+    # absolute_url() puts BASE_URL before each path: the request only needs its host.
+    parts = urlsplit(current_app.config.get("BASE_URL") or "http://localhost")
+    with current_app.test_request_context(base_url=f"{parts.scheme}://{parts.netloc}"):
+        report = freshness.send_reminders()
+    click.echo(f"Sent {len(report.sent)} reminder(s).")
+    if report.no_address:
+        click.echo(f"Due entries without a contact e-mail ({len(report.no_address)}):")
+        for company in report.no_address:
+            click.echo(f"  #{company.id} {company.name}")
+    if report.skipped:
+        click.echo(f"Changed meanwhile, reminded next time ({len(report.skipped)}).")
+
+
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     for command in (
@@ -147,5 +192,6 @@ def register(app: Flask) -> None:
         seed_demo_command,
         import_postal_codes_command,
         create_staff_command,
+        send_reminders_command,
     ):
         app.cli.add_command(command)

@@ -44,11 +44,13 @@ def build_map(
     static_url: Callable[[str], str],
     focus: tuple[float, float] | None = None,
     marker: bool = True,
+    layers: Callable[[folium.Map], None] | None = None,
 ) -> MapParts:
     """The region's base map: configured tiles, scale bar, initial view on the region.
 
     With ``focus`` (lon, lat) the map centres on that point and, if ``marker``, marks it
-    (without any text).
+    (without any text). ``layers`` may add further layers before the map is rendered; they
+    must hold only configuration and escaped text (see DESIGN.md on folium popups).
     """
     lon, lat = focus or region.center
     atlas_map = AtlasMap(
@@ -64,6 +66,8 @@ def build_map(
     else:
         (west, south), (east, north) = region.bounds
         atlas_map.fit_bounds([[south, west], [north, east]])
+    if layers is not None:
+        layers(atlas_map)
 
     root = atlas_map.get_root()
     root.render()

@@ -1,10 +1,11 @@
-"""The agency's overview page."""
+"""The agency's overview page: what waits, and coverage at a glance."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from app.services import curation
+from app.i18n import current_language
+from app.services import coverage
 
 from .staff import protect
 
@@ -14,5 +15,7 @@ protect(bp)
 
 @bp.get("/")
 def index():
-    """What is waiting for the agency."""
-    return render_template("curation/dashboard.html", queue=curation.review_queue())
+    """Counts by status, sector, size and municipality, open work, and the coverage map."""
+    numbers = coverage.overview(current_language())
+    map_parts, steps = coverage.coverage_map(numbers.municipalities)
+    return render_template("curation/dashboard.html", numbers=numbers, map=map_parts, steps=steps)

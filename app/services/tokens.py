@@ -6,7 +6,8 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 #: Purposes and how long their links live, in days.
-PURPOSES = {"resume": 30, "edit": 90}
+#: "confirm" outlives the three months an owner has to answer a freshness reminder.
+PURPOSES = {"resume": 30, "edit": 90, "confirm": 120}
 
 
 class TokenInvalid(Exception):

@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
-from app.models import Company, CompanyStatus, Municipality, WzDivision
+from app.models import Company, CompanyStatus, Municipality, StaffUser, WzDivision
+from app.services import accounts
 from tests.conftest import test_config
 
 
@@ -67,3 +68,30 @@ def test_unreachable_local_database_says_how_to_start_it(tmp_path):
     result = app.test_cli_runner().invoke(args=["check-db"])
     assert result.exit_code == 1
     assert "start it with `make db`" in result.output
+
+
+def test_seed_demo_in_development_creates_a_demo_admin_once(database_url, tmp_path):
+    app = create_app(test_config(database_url, APP_ENV="development", INSTANCE_PATH=str(tmp_path)))
+    runner = app.test_cli_runner()
+    try:
+        first = runner.invoke(args=["seed-demo", "--count", "1"])
+        assert first.exit_code == 0, first.output
+        assert "demo-admin@kmu-atlas.invalid" in first.output
+        password = (tmp_path / "demo-admin-password.txt").read_text().strip()
+        assert oct((tmp_path / "demo-admin-password.txt").stat().st_mode)[-3:] == "600"
+        second = runner.invoke(args=["seed-demo", "--count", "1"])
+        assert second.exit_code == 0, second.output
+        assert (tmp_path / "demo-admin-password.txt").read_text().strip() == password
+        with app.test_request_context():
+            assert accounts.authenticate("demo-admin@kmu-atlas.invalid", password).is_admin
+    finally:
+        with app.app_context():
+            db.session.execute(db.text("TRUNCATE companies, staff_users CASCADE"))
+            db.session.commit()
+            db.engine.dispose()
+
+
+def test_seed_demo_outside_development_creates_no_account(app, runner):
+    assert runner.invoke(args=["seed-demo", "--count", "1"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 0
