@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import flask_migrate
 import pytest
@@ -57,6 +58,17 @@ def test_config(database_url: str, **overrides) -> dict:
         "RATELIMIT_ENABLED": False,
         **overrides,
     }
+
+
+@contextmanager
+def temporary_app(database_url: str, **overrides):
+    """An app with extra settings for one test; its connections are closed afterwards."""
+    app = create_app(test_config(database_url, **overrides))
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 test_database_url.__test__ = False  # not tests, despite their names

@@ -6,12 +6,11 @@ import time
 import pytest
 from sqlalchemy import select
 
-from app import create_app
 from app.blueprints.staff import safe_next
 from app.extensions import db
 from app.models import StaffUser
 from app.services import accounts
-from tests.conftest import STAFF_PASSWORD, csrf_token, test_config
+from tests.conftest import STAFF_PASSWORD, csrf_token, temporary_app
 
 
 def user(app, email):
@@ -66,16 +65,16 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(app, clien
 
 
 def test_login_attempts_are_throttled_per_address(database_url, make_staff):
-    app = create_app(test_config(database_url, RATELIMIT_ENABLED=True))
-    client = app.test_client()
-    token = csrf_token(client)
-    statuses = [
-        client.post(
-            "/agentur/anmelden",
-            data={"email": f"x{i}@agentur.test", "password": "x", "csrf_token": token},
-        ).status_code
-        for i in range(11)
-    ]
+    with temporary_app(database_url, RATELIMIT_ENABLED=True) as app:
+        client = app.test_client()
+        token = csrf_token(client)
+        statuses = [
+            client.post(
+                "/agentur/anmelden",
+                data={"email": f"x{i}@agentur.test", "password": "x", "csrf_token": token},
+            ).status_code
+            for i in range(11)
+        ]
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
 
@@ -90,11 +89,10 @@ def test_login_starts_a_new_session(client, auth):
 
 
 def test_production_session_cookie_is_secure_httponly_samesite(database_url, make_staff):
-    app = create_app(
-        test_config(database_url, APP_ENV="production", SECRET_KEY="k" * 40, TESTING=True)
-    )
-    client = app.test_client()
-    page = client.get("/agentur/anmelden", base_url="https://localhost")
+    with temporary_app(
+        database_url, APP_ENV="production", SECRET_KEY="k" * 40, TESTING=True
+    ) as app:
+        page = app.test_client().get("/agentur/anmelden", base_url="https://localhost")
     cookie = page.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=")
     for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):

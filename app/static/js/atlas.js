@@ -90,6 +90,9 @@ function viewHash() {
 function updateUrl(params) {
   const query = params.toString();
   history.replaceState(null, "", `${config.pageUrl}${query ? `?${query}` : ""}${viewHash()}`);
+  // Signed-in staff see a link that exports the same selection.
+  const exportLink = document.getElementById("export-link");
+  if (exportLink) exportLink.search = query ? `?${query}` : "";
 }
 
 function applyHashView() {

@@ -1,0 +1,782 @@
+"""Importing employers from a CSV, Excel (xlsx) or GeoJSON file.
+
+The agency uploads a file (:func:`store_upload`), maps its columns to the entry's fields
+(:func:`suggest_mapping` proposes a mapping from the headers), checks every row
+(:func:`validate`: which row, which field, why) and imports the valid rows as pending or
+published entries (:func:`run_import`): all of them in one transaction with an audit record
+each, or none at all. An upload is imported only once.
+
+Rows are checked by the questionnaire's own rules (the staff entry form), relaxed so that only
+the name is required, and a postal code of the region unless the row has coordinates in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.i18n import current_language
+from app.models import (
+    Company,
+    CompanyStatus,
+    FamilyCriterion,
+    ImportUpload,
+    KldbGroup,
+    Municipality,
+    PostalCode,
+    StaffUser,
+    WzDivision,
+)
+from app.services import audit, duplicates
+from app.services import questionnaire as questionnaire_service
+from app.services.employers import fold_for_search
+from app.services.slugs import unique_slug
+from geodata.tables import Row, Table, TableError, read_table
+from questionnaire import build_form, clean_answers
+from questionnaire.definition import Step
+
+SOURCE = "import"
+STATUSES = (CompanyStatus.PENDING.value, CompanyStatus.PUBLISHED.value)
+MAX_REFERENCE = 100
+#: Rows beyond this many are not compared with existing entries (it takes a few queries each).
+DUPLICATE_CHECK_LIMIT = 2000
+_TRUE = frozenset(("ja", "j", "yes", "y", "true", "wahr", "1", "x"))
+_FALSE = frozenset(("nein", "n", "no", "false", "falsch", "0", "-"))
+_LIST_SEPARATOR = re.compile(r"[,;]")
+_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+_CODE = re.compile(r"^\d{1,2}(?:[.\s]?\d+)*$")
+
+
+class Target(NamedTuple):
+    """A field a column can be mapped to, with the header names that suggest it."""
+
+    key: str
+    label: str
+    aliases: tuple[str, ...]
+
+
+#: The fields of an entry a file can fill, in the order the mapping form shows them.
+TARGETS = (
+    Target("name", _l("Name des Betriebs"), ("firma", "name", "firmenname", "unternehmen",
+           "betrieb", "betriebsname", "arbeitgeber", "company", "companyname", "employer",
+           "business")),
+    Target("street", _l("Straße"), ("strasse", "str", "street", "adresse", "anschrift",
+           "address")),
+    Target("house_number", _l("Hausnummer"), ("hausnummer", "hausnr", "nr", "nummer",
+           "housenumber", "number", "no")),
+    Target("postal_code", _l("Postleitzahl"), ("plz", "postleitzahl", "postalcode", "postcode",
+           "zip", "zipcode")),
+    Target("town", _l("Ort"), ("ort", "stadt", "wohnort", "town", "city", "place")),
+    Target("lat", _l("Breitengrad (lat)"), ("lat", "latitude", "breite", "breitengrad",
+           "geobreite")),
+    Target("lon", _l("Längengrad (lon)"), ("lon", "lng", "long", "longitude", "laenge",
+           "laengengrad", "geolaenge")),
+    Target("description", _l("Beschreibung"), ("beschreibung", "kurzbeschreibung",
+           "description", "taetigkeit", "text")),
+    Target("website", _l("Website"), ("website", "webseite", "internet", "internetseite",
+           "homepage", "url", "web", "www")),
+    Target("phone", _l("Telefon"), ("telefon", "tel", "telefonnummer", "phone", "telephone",
+           "fon")),
+    Target("email", _l("E-Mail (öffentlich)"), ("email", "mail", "emailadresse", "e-mail")),
+    Target("contact_name", _l("Ansprechperson"), ("ansprechpartner", "ansprechpartnerin",
+           "ansprechperson", "kontakt", "kontaktperson", "contact", "contactname",
+           "contactperson")),
+    Target("contact_email", _l("E-Mail der Ansprechperson"), ("emailansprechpartner",
+           "emailansprechperson", "ansprechpartneremail", "ansprechpersonemail",
+           "kontaktemail", "contactemail")),
+    Target("employees", _l("Beschäftigte"), ("beschaeftigte", "mitarbeiter", "mitarbeitende",
+           "mitarbeiterzahl", "anzahlmitarbeiter", "anzahlbeschaeftigte", "employees",
+           "staff", "headcount")),
+    Target("open_positions", _l("Offene Stellen"), ("offenestellen", "stellen",
+           "openpositions", "vacancies", "jobs")),
+    Target("sectors", _l("Branchen (WZ-Abteilungen)"), ("wz", "branche", "branchen", "wzcode",
+           "wz2008", "wirtschaftszweig", "sector", "sectors")),
+    Target("occupations", _l("Berufe (KldB-Berufshauptgruppen)"), ("kldb", "berufe", "beruf",
+           "kldb2010", "berufsgruppen", "occupations", "occupation")),
+    Target("offers_apprenticeships", _l("Bildet aus"), ("ausbildung", "ausbildungsbetrieb",
+           "bildetaus", "ausbildungsplaetze", "apprenticeships", "apprenticeship")),
+    Target("offers_internships", _l("Bietet Praktika an"), ("praktikum", "praktika",
+           "praktikumsplaetze", "internships", "internship")),
+    Target("family", _l("Familienfreundlichkeit (Merkmale)"), ("familie", "familienfreundlich",
+           "familienfreundlichkeit", "family", "familycriteria")),
+    Target("languages", _l("Sprachen"), ("sprachen", "sprache", "languages", "language")),
+    Target("source_ref", _l("Externe Kennung"), ("id", "ref", "referenz", "kennung",
+           "externeid", "externalid", "reference", "sourceref")),
+)  # fmt: skip
+TARGET_KEYS = tuple(t.key for t in TARGETS)
+#: Fields that are plain text in the entry form (the value goes in as it is).
+_TEXT_FIELDS = (
+    "name", "street", "house_number", "postal_code", "town", "description", "website",
+    "phone", "email", "contact_name", "contact_email", "employees",
+)  # fmt: skip
+_LIST_FIELDS = ("sectors", "occupations", "family", "languages")
+_BOOLEAN_FIELDS = ("offers_apprenticeships", "offers_internships")
+#: Entry form questions whose answer is stored as text and must not be None.
+_REQUIRED_TEXT = ("street", "house_number", "postal_code", "town", "contact_name", "contact_email")
+
+
+class ImportFileError(ValueError):
+    """The uploaded file cannot be read as a table; the message says why (translated)."""
+
+
+class MappingError(ValueError):
+    """The chosen column mapping cannot be used; the message says why (translated)."""
+
+
+class ImportRefused(ValueError):
+    """The import cannot run (already imported, nothing valid); the message says why."""
+
+
+class Problem(NamedTuple):
+    """What is wrong with a row: the field (a target key, 'location', or '' for the whole row)
+    and why."""
+
+    field: str
+    message: str
+
+
+@dataclass
+class RowReport:
+    """The check of one row: its number, the mapped values, errors and warnings."""
+
+    number: int
+    values: dict[str, str]
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    answers: dict | None = None  # the entry form's answers, when the row is valid
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def errors_about(self, field_name: str) -> bool:
+        """Whether an error names this field."""
+        return any(problem.field == field_name for problem in self.errors)
+
+
+@dataclass
+class Report:
+    """The check of every row of a file."""
+
+    rows: list[RowReport]
+
+    @property
+    def valid(self) -> list[RowReport]:
+        return [row for row in self.rows if row.valid]
+
+    @property
+    def invalid(self) -> list[RowReport]:
+        return [row for row in self.rows if not row.valid]
+
+    @property
+    def with_warnings(self) -> list[RowReport]:
+        return [row for row in self.rows if row.valid and row.warnings]
+
+
+@dataclass(frozen=True)
+class ImportedEntry:
+    """An entry an import created."""
+
+    id: int
+    name: str
+    row: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: the entries it created, and how many rows it left out."""
+
+    entries: list[ImportedEntry]
+    skipped: int
+    status: str
+
+
+def field_labels() -> dict[str, str]:
+    """Readable names of the fields a problem can name (in the interface language)."""
+    labels = {target.key: str(target.label) for target in TARGETS}
+    labels["location"] = _("Lage (Koordinaten)")
+    labels[""] = _("ganze Zeile")
+    return labels
+
+
+# --- the upload ---------------------------------------------------------------------------
+
+
+def file_error_message(error: TableError) -> str:
+    """The message for a file that cannot be read, in the interface language."""
+    messages = {
+        "empty": _(
+            "Die Datei enthält keine Daten: erwartet werden eine Kopfzeile und mindestens "
+            "eine Zeile darunter."
+        ),
+        "binary": _(
+            "Diese Datei können wir nicht als Tabelle lesen. Bitte laden Sie eine CSV-Datei, "
+            "eine Excel-Arbeitsmappe (xlsx) oder eine GeoJSON-Datei hoch."
+        ),
+        "old_excel": _(
+            "Das ist eine Excel-Datei im alten Format (xls). Bitte speichern Sie sie in Excel "
+            "als „Excel-Arbeitsmappe (xlsx)“ oder als CSV und laden Sie sie erneut hoch."
+        ),
+        "not_a_table": _(
+            "Diese Datei ist weder eine Excel-Arbeitsmappe (xlsx) noch eine "
+            "GeoJSON-FeatureCollection noch eine CSV-Datei."
+        ),
+        "too_many_rows": _(
+            "Die Datei hat mehr als %(limit)d Zeilen. Bitte teilen Sie sie in kleinere "
+            "Dateien auf.",
+            limit=error.details.get("limit", 0),
+        ),
+    }
+    return messages.get(
+        error.code,
+        _(
+            "Die Datei ist beschädigt oder unvollständig und kann nicht gelesen werden "
+            "(%(reason)s).",
+            reason=str(error.details.get("reason", ""))[:200],
+        ),
+    )
+
+
+def store_upload(content: bytes, filename: str, actor: StaffUser) -> ImportUpload:
+    """Keep an uploaded file for its preview and import, if it reads as a table.
+
+    Raises :class:`ImportFileError` (with the reason, translated) if it does not.
+    """
+    try:
+        table = read_table(content)
+    except TableError as error:
+        raise ImportFileError(file_error_message(error)) from None
+    upload = ImportUpload(
+        staff_id=actor.id,
+        filename=(filename or "").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload",
+        kind=table.kind,
+        content=content,
+    )
+    db.session.add(upload)
+    db.session.commit()
+    return upload
+
+
+def get_upload(upload_id: int) -> ImportUpload | None:
+    """An upload by id (None if there is none)."""
+    return db.session.get(ImportUpload, upload_id)
+
+
+def table_of(upload: ImportUpload) -> Table:
+    """The upload's content read as a table (it was readable when it was stored)."""
+    try:
+        return read_table(upload.content)
+    except TableError as error:
+        raise ImportFileError(file_error_message(error)) from None
+
+
+# --- the mapping --------------------------------------------------------------------------
+
+
+def _header_key(text: str) -> str:
+    """A header reduced for comparison: 'Länge' and 'Laenge' -> 'laenge', 'E-Mail' -> 'email'."""
+    text = text.lower()
+    for umlaut, spelled in (("ä", "ae"), ("ö", "oe"), ("ü", "ue")):
+        text = text.replace(umlaut, spelled)
+    return re.sub(r"[^a-z0-9]", "", fold_for_search(text))
+
+
+def suggest_mapping(columns: Iterable[str]) -> dict[str, str]:
+    """{target key: column} for the columns whose header names a target (German or English);
+    each column is suggested for one target at most."""
+    keys = {column: _header_key(column) for column in columns}
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for target in TARGETS:
+        names = [_header_key(alias) for alias in (*target.aliases, target.key)]
+        for name in names:
+            column = next((c for c, k in keys.items() if k == name and c not in used), None)
+            if column is not None:
+                mapping[target.key] = column
+                used.add(column)
+                break
+    return mapping
+
+
+def mapping_from(values: Mapping[str, str], columns: Iterable[str]) -> dict[str, str]:
+    """The mapping a form sent (``map-<target>`` = column); MappingError if it is unusable."""
+    columns = set(columns)
+    mapping = {}
+    for key in TARGET_KEYS:
+        column = (values.get(f"map-{key}") or "").strip()
+        if not column:
+            continue
+        if column not in columns:
+            raise MappingError(_("Die Datei hat keine Spalte „%(column)s“.", column=column))
+        mapping[key] = column
+    check_mapping(mapping)
+    return mapping
+
+
+def check_mapping(mapping: Mapping[str, str]) -> None:
+    """Refuse a mapping without a name column, or with only one of latitude and longitude."""
+    if not mapping.get("name"):
+        raise MappingError(_("Bitte ordnen Sie dem Namen des Betriebs eine Spalte zu."))
+    if bool(mapping.get("lat")) != bool(mapping.get("lon")):
+        raise MappingError(
+            _("Bitte ordnen Sie Breiten- und Längengrad beide zu (oder keinen von beiden).")
+        )
+
+
+# --- checking rows ------------------------------------------------------------------------
+
+
+def import_step() -> Step:
+    """The staff entry form, relaxed for imports: only the name is required."""
+    step = questionnaire_service.entry_step()
+    questions = tuple(
+        replace(q, required=q.key == "name", required_if=None) for q in step.questions
+    )
+    return replace(step, questions=questions)
+
+
+@dataclass
+class _Checker:
+    """What checking the rows of one file needs, looked up once."""
+
+    language: str
+    step: Step
+    form_class: type
+    sectors: frozenset[str]
+    occupations: frozenset[str]
+    family: tuple[str, ...]
+    towns: dict[str, str]
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+
+    def in_region(self, lon: float, lat: float) -> bool:
+        (west, south), (east, north) = self.bounds
+        return west <= lon <= east and south <= lat <= north
+
+
+def _checker(language: str) -> _Checker:
+    context = questionnaire_service.engine_context(language)
+    step = import_step()
+    towns = dict(
+        db.session.execute(
+            select(PostalCode.code, Municipality.name).join(
+                Municipality, Municipality.ags == PostalCode.municipality_ags
+            )
+        ).all()
+    )
+    return _Checker(
+        language=language,
+        step=step,
+        form_class=build_form(step, language=language, context=context),
+        sectors=frozenset(option[0] for option in context.choices["wz_divisions"]),
+        occupations=frozenset(option[0] for option in context.choices["kldb_groups"]),
+        family=tuple(option[0] for option in context.choices["family_criteria"]),
+        towns=towns,
+        bounds=current_app.config["REGION"].bounds,
+    )
+
+
+def validate(
+    rows: Iterable[Row], mapping: Mapping[str, str], language: str, *, find_duplicates=True
+) -> Report:
+    """Check every row against the entry form's rules; a per-row report of errors (which
+    field, why) and warnings (likely duplicates of existing entries).
+
+    A row is also wrong if its external reference was imported before, or repeats the
+    reference of an earlier row of the file. Likely duplicates are looked for only with
+    ``find_duplicates`` (and only in the first :data:`DUPLICATE_CHECK_LIMIT` rows).
+    """
+    check_mapping(mapping)
+    checker = _checker(language)
+    reports = [_check_row(row, mapping, checker) for row in rows]
+    _check_references(reports)
+    for report in reports[:DUPLICATE_CHECK_LIMIT] if find_duplicates else ():
+        if report.valid:
+            report.warnings.extend(_duplicate_warnings(report.answers))
+    return Report(reports)
+
+
+def check_upload(
+    upload: ImportUpload, mapping: Mapping[str, str], language: str, *, find_duplicates=True
+) -> Report:
+    """:func:`validate` for the rows of an upload."""
+    return validate(table_of(upload).rows, mapping, language, find_duplicates=find_duplicates)
+
+
+def _check_row(row: Row, mapping: Mapping[str, str], checker: _Checker) -> RowReport:
+    values = {key: row.cells.get(column, "").strip() for key, column in mapping.items()}
+    report = RowReport(row.number, values)
+    if row.problem == "extra_cells":
+        report.errors.append(
+            Problem("", _("Die Zeile hat mehr Zellen, als die Kopfzeile Spalten hat."))
+        )
+    point = _row_point(row, values, report, checker)
+    formdata = _formdata(values, point, report, checker)
+    if point is None and not values.get("postal_code") and not report.errors_about("location"):
+        report.errors.append(
+            Problem(
+                "postal_code",
+                _("Ohne Koordinaten brauchen wir eine Postleitzahl der Region."),
+            )
+        )
+    form = checker.form_class(formdata=formdata)
+    if not form.validate():
+        for key, messages in form.errors.items():
+            target = key if key in (*TARGET_KEYS, "location") else ""
+            report.errors.extend(Problem(target, message) for message in messages)
+    if len(values.get("source_ref", "")) > MAX_REFERENCE:
+        report.errors.append(
+            Problem(
+                "source_ref",
+                _("Die Kennung ist zu lang (höchstens %(max)d Zeichen).", max=MAX_REFERENCE),
+            )
+        )
+    if report.valid:
+        report.answers = _answers(clean_answers(checker.step, form), checker)
+    return report
+
+
+def _number(text: str) -> float | None:
+    text = text.strip()
+    if not _NUMBER.match(text):
+        return None
+    return float(text.replace(",", "."))
+
+
+def _row_point(
+    row: Row, values: Mapping[str, str], report: RowReport, checker: _Checker
+) -> tuple[float, float] | None:
+    """(lon, lat) of the row from its geometry, else from the lat/lon columns (checked)."""
+    if row.problem == "geometry":
+        report.errors.append(Problem("location", _("Die Geometrie hat keinen gültigen Punkt.")))
+        return None
+    if row.point is not None:
+        lon, lat = row.point
+    else:
+        lat_text, lon_text = values.get("lat", ""), values.get("lon", "")
+        if not lat_text and not lon_text:
+            return None
+        if not lat_text or not lon_text:
+            missing = "lat" if not lat_text else "lon"
+            report.errors.append(
+                Problem(missing, _("Bitte geben Sie Breiten- und Längengrad an (oder keinen)."))
+            )
+            return None
+        lat, lon = _number(lat_text), _number(lon_text)
+        bad = [(k, t) for k, n, t in (("lat", lat, lat_text), ("lon", lon, lon_text)) if n is None]
+        for key, text in bad:
+            report.errors.append(Problem(key, _("„%(value)s“ ist keine Zahl.", value=text)))
+        if bad:
+            return None
+    if not checker.in_region(lon, lat):
+        message = _(
+            "Die Koordinaten (Breite %(lat)s, Länge %(lon)s) liegen außerhalb der Region.",
+            lat=f"{lat:.5f}",
+            lon=f"{lon:.5f}",
+        )
+        if checker.in_region(lat, lon):
+            message += " " + _("Sind Breiten- und Längengrad vertauscht?")
+        report.errors.append(Problem("location", message))
+        return None
+    return lon, lat
+
+
+def _formdata(
+    values: Mapping[str, str],
+    point: tuple[float, float] | None,
+    report: RowReport,
+    checker: _Checker,
+) -> MultiDict:
+    """The row as the entry form's input; values the form cannot take are reported."""
+    data = MultiDict()
+    for key in _TEXT_FIELDS:
+        text = values.get(key, "")
+        if key == "postal_code" and re.fullmatch(r"\d{4}", text):
+            text = text.zfill(5)  # a spreadsheet dropped the leading zero
+        if key == "website" and text.lower().startswith("www."):
+            text = f"https://{text}"
+        if text:
+            data[key] = text
+    if point is not None:
+        data["location"] = f"{point[1]:.7f},{point[0]:.7f}"
+    for key in _BOOLEAN_FIELDS:
+        flag = _flag(values.get(key, ""))
+        if flag is None:
+            report.errors.append(
+                Problem(
+                    key,
+                    _(
+                        "„%(value)s“ ist weder ja noch nein (erlaubt: ja, nein, x, 1, 0).",
+                        value=values[key],
+                    ),
+                )
+            )
+        elif flag:
+            data[key] = "y"
+    positions = values.get("open_positions", "")
+    if positions and positions != "0":
+        data["has_open_positions"] = "y"
+        data["open_positions"] = positions
+    for code in _codes(values.get("sectors", ""), checker.sectors, "sectors", report):
+        data.add("sectors", code)
+    for code in _codes(values.get("occupations", ""), checker.occupations, "occupations", report):
+        data.add("occupations", code)
+    for key in _split(values.get("family", "")):
+        if key in checker.family:
+            data.add("family", key)
+        else:
+            report.errors.append(
+                Problem(
+                    "family",
+                    _(
+                        "Unbekanntes Merkmal „%(value)s“: erlaubt sind %(allowed)s.",
+                        value=key,
+                        allowed=", ".join(checker.family),
+                    ),
+                )
+            )
+    for code in _split(values.get("languages", "").lower()):
+        data.add("languages", code)
+    return data
+
+
+def _flag(text: str) -> bool | None:
+    text = text.strip().lower()
+    if not text or text in _FALSE:
+        return False
+    return True if text in _TRUE else None
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in _LIST_SEPARATOR.split(text) if part.strip()]
+
+
+def _codes(text: str, known: frozenset[str], key: str, report: RowReport) -> list[str]:
+    """WZ or KldB codes of a cell: finer codes (43.21, 26112) count as their division or
+    main group (the first two digits)."""
+    codes: list[str] = []
+    for part in _split(text):
+        code = _main_code(part)
+        if code in known:
+            if code not in codes:
+                codes.append(code)
+        elif key == "sectors":
+            report.errors.append(
+                Problem(
+                    key,
+                    _(
+                        "Unbekannte WZ-Abteilung „%(value)s“: erwartet werden zweistellige "
+                        "Codes der WZ 2008 wie 43 oder 43.21.",
+                        value=part,
+                    ),
+                )
+            )
+        else:
+            report.errors.append(
+                Problem(
+                    key,
+                    _(
+                        "Unbekannte Berufshauptgruppe „%(value)s“: erwartet werden zweistellige "
+                        "Codes der KldB 2010 wie 26 oder 26112.",
+                        value=part,
+                    ),
+                )
+            )
+    return codes
+
+
+def _main_code(text: str) -> str:
+    if not _CODE.match(text):
+        return text
+    digits = re.sub(r"\D", "", text)
+    if re.fullmatch(r"\d", text):
+        return digits.zfill(2)
+    return digits[:2] if len(digits) >= 2 else digits
+
+
+def _answers(answers: dict, checker: _Checker) -> dict:
+    """Answers ready to become an entry: texts not given are empty, the town defaults to
+    the municipality of the postal code."""
+    answers = dict(answers)
+    for key in _REQUIRED_TEXT:
+        answers[key] = answers.get(key) or ""
+    if not answers["town"] and answers["postal_code"]:
+        answers["town"] = checker.towns.get(answers["postal_code"], "")
+    return answers
+
+
+def _check_references(reports: list[RowReport]) -> None:
+    """Flag rows whose reference was imported before or repeats an earlier row's."""
+    references = {r.values.get("source_ref", "") for r in reports} - {""}
+    if not references:
+        return
+    existing = dict(
+        db.session.execute(
+            select(Company.source_ref, Company.name).where(
+                Company.source == SOURCE, Company.source_ref.in_(references)
+            )
+        ).all()
+    )
+    first_row: dict[str, int] = {}
+    for report in reports:
+        reference = report.values.get("source_ref", "")
+        if not reference:
+            continue
+        if reference in existing:
+            message = _(
+                "Die Kennung „%(ref)s“ wurde schon importiert (Eintrag „%(name)s“).",
+                ref=reference,
+                name=existing[reference],
+            )
+            report.errors.append(Problem("source_ref", message))
+        elif reference in first_row:
+            message = _(
+                "Die Kennung „%(ref)s“ steht schon in Zeile %(row)d dieser Datei.",
+                ref=reference,
+                row=first_row[reference],
+            )
+            report.errors.append(Problem("source_ref", message))
+        else:
+            first_row[reference] = report.number
+        if report.errors:
+            report.answers = None
+
+
+def _duplicate_warnings(answers: dict) -> list[Problem]:
+    """Existing entries that are probably the same employer as the row (by name and place,
+    website or phone)."""
+    values = questionnaire_service.company_values(answers)
+    probe = Company(
+        name=values["name"],
+        location=values["location"],
+        website=values["website"],
+        phone=values["phone"],
+    )
+    return [
+        Problem(
+            "name",
+            _(
+                "Vielleicht schon vorhanden: „%(name)s“ (%(place)s).",
+                name=duplicate.company.name,
+                place=" ".join(
+                    p for p in (duplicate.company.postal_code, duplicate.company.town) if p
+                ),
+            ),
+        )
+        for duplicate in duplicates.candidates(probe)
+    ]
+
+
+# --- the import ---------------------------------------------------------------------------
+
+
+def run_import(
+    upload: ImportUpload, mapping: Mapping[str, str], status: str, actor: StaffUser
+) -> ImportResult:
+    """Import every valid row of the upload as a ``pending`` or ``published`` entry, with an
+    audit record each, in one transaction: on any failure nothing is imported.
+
+    Raises :class:`ImportRefused` if the upload was imported before or has no valid row.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}")
+    try:
+        db.session.refresh(upload, with_for_update=True)  # one import at a time per upload
+        if upload.imported_at is not None:
+            raise ImportRefused(_("Diese Datei wurde schon importiert."))
+        report = check_upload(upload, mapping, current_language(), find_duplicates=False)
+        if not report.valid:
+            raise ImportRefused(_("Die Datei hat keine gültige Zeile zum Importieren."))
+        entries = _add_entries(report.valid, CompanyStatus(status), actor, upload)
+        upload.imported_at = func.now()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return ImportResult(entries, len(report.invalid), status)
+
+
+def _add_entries(
+    rows: list[RowReport], status: CompanyStatus, actor: StaffUser, upload: ImportUpload
+) -> list[ImportedEntry]:
+    """Add an entry and its audit record for each row to the session (not committed)."""
+    taxonomy, slugs = _Taxonomy.load(), set()
+    with db.session.no_autoflush:  # one flush for all entries, not one per query
+        created = [(row, _create(row, status, taxonomy, slugs)) for row in rows]
+        db.session.flush()  # the entries get their ids for the audit records
+        for row, company in created:
+            audit.record(
+                "import",
+                company,
+                actor=actor,
+                after=audit.snapshot(company),
+                note=_("Datei %(file)s, Zeile %(row)d", file=upload.filename, row=row.number),
+            )
+    return [ImportedEntry(company.id, company.name, row.number) for row, company in created]
+
+
+@dataclass(frozen=True)
+class _Taxonomy:
+    """The classification records by code, looked up once per import."""
+
+    divisions: dict[str, WzDivision]
+    groups: dict[str, KldbGroup]
+    criteria: dict[str, FamilyCriterion]
+
+    @classmethod
+    def load(cls) -> _Taxonomy:
+        return cls(
+            divisions={d.code: d for d in db.session.scalars(select(WzDivision))},
+            groups={g.code: g for g in db.session.scalars(select(KldbGroup))},
+            criteria={c.key: c for c in db.session.scalars(select(FamilyCriterion))},
+        )
+
+
+def _create(row: RowReport, status: CompanyStatus, taxonomy: _Taxonomy, slugs: set[str]) -> Company:
+    """Add one entry from a valid row to the session (not flushed, no audit record yet).
+
+    Its values are the questionnaire's (:func:`questionnaire_service.company_values`: the
+    point from the coordinates, else the postal code's).
+    """
+    values = questionnaire_service.company_values(row.answers)
+    company = Company(
+        slug=_unique_slug(values["name"], values.get("town") or "", slugs),
+        status=status,
+        source=SOURCE,
+        source_ref=row.values.get("source_ref") or None,
+        sectors=[taxonomy.divisions[code] for code in values.pop("sectors", None) or []],
+        occupations=[taxonomy.groups[code] for code in values.pop("occupations", None) or []],
+        family_criteria=[
+            taxonomy.criteria[key] for key in values.pop("family_criteria", None) or []
+        ],
+        certificates=[],
+    )
+    for key, value in values.items():
+        setattr(company, key, value)
+    if status is CompanyStatus.PUBLISHED:
+        company.published_at = func.now()
+        company.confirmed_at = func.now()
+    db.session.add(company)
+    return company
+
+
+def _unique_slug(name: str, town: str, taken_here: set[str]) -> str:
+    """A slug no stored entry has and no other entry of this import (not stored yet) got."""
+    slug = first = unique_slug(name, town)
+    number = 2
+    while slug in taken_here or (slug != first and _slug_stored(slug)):
+        slug, number = f"{first}-{number}", number + 1
+    taken_here.add(slug)
+    return slug
+
+
+def _slug_stored(slug: str) -> bool:
+    return db.session.scalar(select(func.count()).where(Company.slug == slug)) > 0
