@@ -143,17 +143,8 @@ def confirm_token(company: Company) -> str:
 
 
 def company_from_confirm_token(token: str) -> Company:
-    """The published entry a confirm link names; TokenInvalid/TokenExpired if not good
-    (tampered, too old, revoked by a new link generation, or the entry is not published)."""
-    company_id, generation = tokens.read_token("confirm", token)
-    company = db.session.get(Company, company_id)
-    if (
-        company is None
-        or company.status is not CompanyStatus.PUBLISHED
-        or company.link_generation != generation
-    ):
-        raise tokens.TokenInvalid
-    return company
+    """The published entry a confirm link names; TokenInvalid/TokenExpired if not good."""
+    return questionnaire_service.published_from_token("confirm", token)
 
 
 def _values(company: Company) -> dict:

@@ -396,7 +396,14 @@ def edit_token(company: Company) -> str:
 
 def company_from_edit_token(token: str) -> Company:
     """The published entry an edit link names; TokenInvalid/TokenExpired if not good."""
-    company_id, generation = tokens.read_token("edit", token)
+    return published_from_token("edit", token)
+
+
+def published_from_token(purpose: str, token: str) -> Company:
+    """The published entry an owner's link for ``purpose`` names; TokenInvalid/TokenExpired
+    if it is tampered, too old, revoked by a new link generation, or the entry is not
+    published."""
+    company_id, generation = tokens.read_token(purpose, token)
     company = db.session.get(Company, company_id)
     if (
         company is None
