@@ -29,6 +29,7 @@ from .staff import protect
 
 bp = Blueprint("curation", __name__)
 protect(bp)
+bp.add_app_template_global(curation.status_label, "status_label")
 
 #: URL word -> decision
 DECISIONS = {

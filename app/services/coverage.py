@@ -33,7 +33,7 @@ from app.models import (
     company_sectors,
 )
 from app.models.company import SIZE_CLASSES
-from app.services import freshness, taxonomies
+from app.services import curation, freshness, taxonomies
 
 #: Sequential colours (ColorBrewer "Blues", 5 classes) for 1..max entries; grey for none.
 PALETTE = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
@@ -108,23 +108,12 @@ class Coverage:
 _published = Company.status == CompanyStatus.PUBLISHED
 
 
-def status_labels() -> dict[str, str]:
-    """Labels of the entry statuses in the interface language."""
-    return {
-        "draft": _("Entwurf"),
-        "pending": _("eingereicht"),
-        "published": _("veröffentlicht"),
-        "rejected": _("abgelehnt"),
-        "archived": _("archiviert"),
-    }
-
-
 def status_counts() -> list[Count]:
     """All entries by status (every status, zeros included)."""
     counts = dict(
         db.session.execute(select(Company.status, func.count()).group_by(Company.status)).all()
     )
-    labels = status_labels()
+    labels = curation.status_labels()
     return [Count(s.value, labels[s.value], counts.get(s, 0)) for s in CompanyStatus]
 
 

@@ -32,6 +32,22 @@ from app.services.employers import fold_for_search
 from app.services.mail import send_mail
 
 
+def status_labels() -> dict[str, str]:
+    """Labels of the entry statuses in the interface language."""
+    return {
+        "draft": _("Entwurf"),
+        "pending": _("eingereicht"),
+        "published": _("veröffentlicht"),
+        "rejected": _("abgelehnt"),
+        "archived": _("archiviert"),
+    }
+
+
+def status_label(status: CompanyStatus | str) -> str:
+    """The label of one status (templates use it as ``status_label``)."""
+    return status_labels()[CompanyStatus(status).value]
+
+
 class CurationError(ValueError):
     """The decision is not possible for this entry now; the message says why (translated)."""
 
