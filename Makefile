@@ -12,7 +12,7 @@ PORT ?= 5000
 run: setup db
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: setup-test
 	scripts/localdb.sh start kmu_atlas_test

@@ -13,8 +13,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from werkzeug.serving import run_simple
 
 from app.extensions import db
+from app.headers import QuietRequestHandler
 from app.services import accounts, demo, freshness, postal_codes, reference_data
 from geodata.points import PointFileError, postal_code_points, read_points
 
@@ -184,6 +186,24 @@ def send_reminders_command():
         click.echo(f"Changed meanwhile, reminded next time ({len(report.skipped)}).")
 
 
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@with_appcontext
+def serve_command(host: str, port: int):
+    """Serve the app with Werkzeug for a local run (a production server goes behind a proxy).
+
+    Unlike ``flask run``, the Server header names no software versions.
+    """
+    run_simple(
+        host,
+        port,
+        current_app._get_current_object(),
+        threaded=True,
+        request_handler=QuietRequestHandler,
+    )
+
+
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     for command in (
@@ -193,5 +213,6 @@ def register(app: Flask) -> None:
         import_postal_codes_command,
         create_staff_command,
         send_reminders_command,
+        serve_command,
     ):
         app.cli.add_command(command)

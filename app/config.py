@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -48,6 +49,9 @@ ENV_SETTINGS = (
     "QUESTIONNAIRE_DEFINITION",
     "NOMINATIM_URL",
     "STAFF_IDLE_MINUTES",
+    "TRUSTED_HOSTS",
+    "MAP_FEATURE_LIMIT",
+    "API_RATE_LIMIT",
 )
 
 
@@ -139,6 +143,12 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
 
     max_upload_mb = _positive_int(raw, "MAX_UPLOAD_MB", 10)
     cluster_threshold = _positive_int(raw, "CLUSTER_THRESHOLD", 150)
+    map_feature_limit = _positive_int(raw, "MAP_FEATURE_LIMIT", 500)
+    if map_feature_limit < cluster_threshold:
+        raise ConfigError(
+            f"MAP_FEATURE_LIMIT ({map_feature_limit}) must not be smaller than "
+            f"CLUSTER_THRESHOLD ({cluster_threshold})."
+        )
 
     try:
         questionnaire = load_definition(raw["QUESTIONNAIRE_DEFINITION"] or None)
@@ -171,6 +181,7 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "CLUSTER_THRESHOLD": cluster_threshold,
         "CLUSTER_MAX_ZOOM": 15,
+        "MAP_FEATURE_LIMIT": map_feature_limit,
         "BASE_URL": base_url,
         "MAIL_SMTP_HOST": raw["MAIL_SMTP_HOST"] or "",
         "MAIL_SMTP_PORT": _positive_int(raw, "MAIL_SMTP_PORT", 587),
@@ -180,6 +191,7 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "MAIL_FROM": raw["MAIL_FROM"] or "KMU-Atlas <no-reply@localhost>",
         "RATELIMIT_STORAGE_URI": raw["RATELIMIT_STORAGE_URI"] or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "API_RATE_LIMIT": _rate_limit(raw, "API_RATE_LIMIT", "300 per minute"),
         "QUESTIONNAIRE": questionnaire,
         "NOMINATIM_URL": nominatim_url,
         "NOMINATIM_USER_AGENT": f"KMU-Atlas/0.1 ({base_url or 'self-hosted'})",
@@ -189,9 +201,27 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "SESSION_COOKIE_NAME": "__Host-session" if app_env == "production" else "session",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "STAFF_IDLE_MINUTES": _positive_int(raw, "STAFF_IDLE_MINUTES", 30),
+        "TRUSTED_HOSTS": _trusted_hosts(raw["TRUSTED_HOSTS"], base_url, app_env),
     }
     settings.update(passthrough)
     return settings
+
+
+def _trusted_hosts(value: str | None, base_url: str, app_env: str) -> list[str] | None:
+    """The host names the app answers to (Flask refuses others with 400).
+
+    Links in e-mails are built from BASE_URL, never from the request's Host header, so
+    production requires BASE_URL; its host is trusted, plus any in TRUSTED_HOSTS.
+    """
+    hosts = [host.strip() for host in (value or "").split(",") if host.strip()]
+    if app_env != "production":
+        return hosts or None
+    if not base_url:
+        raise ConfigError(
+            "BASE_URL is not set: in production, set it to the public address of the site "
+            "(e.g. https://atlas.example.org); links in e-mails are built from it."
+        )
+    return [urlsplit(base_url).hostname, *hosts]
 
 
 def _positive_int(raw: Mapping, key: str, default: int) -> int:
@@ -202,6 +232,18 @@ def _positive_int(raw: Mapping, key: str, default: int) -> int:
         value = 0
     if value < 1:
         raise ConfigError(f"{key} {raw[key]!r} must be a whole number ≥ 1.")
+    return value
+
+
+def _rate_limit(raw: Mapping, key: str, default: str) -> str:
+    """A Flask-Limiter rate limit such as "300 per minute", or its default when unset."""
+    value = (raw[key] or default).strip()
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            f"{key} {value!r} must be a rate limit such as '300 per minute'."
+        ) from None
     return value
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 SIZES = ("micro", "small", "medium", "large")
@@ -36,13 +36,25 @@ FILTER_PARAMS = (
     "offers",
     "language",
 )
-_LAT_LON = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+MAX_PAGE = 100_000
+_DIGITS = re.compile(r"[0-9]{1,6}")
+_LAT_LON = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$", re.ASCII)
+#: Control characters (NUL included) have no place in a filter value; PostgreSQL refuses NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: A quoted value in a message is cut to this many characters.
+_SHOWN = 60
 
 
 class FilterError(ValueError):
-    """A query parameter has a value the filter cannot use."""
+    """A query parameter has a value the filter cannot use.
+
+    ``message`` is always plain text (``str``), never markup: it may quote the user's value, so
+    templates must escape it. (A flask_babel lazy string would not do: its ``__html__`` makes
+    Jinja insert it unescaped.)
+    """
 
     def __init__(self, parameter: str, message: str):
+        message = str(message)
         super().__init__(f"{parameter}: {message}")
         self.parameter = parameter
         self.message = message
@@ -110,6 +122,17 @@ class EmployerFilter:
         return len(self.query_args()) - (1 if "radius_km" in self.raw else 0)
 
 
+def _shown(value: str) -> str:
+    """A user's value as quoted in a message: cut when long (it is escaped when rendered)."""
+    return value if len(value) <= _SHOWN else value[: _SHOWN - 1] + "…"
+
+
+def _refuse_control_characters(args: MultiDict) -> None:
+    for name in (*FILTER_PARAMS, "bbox", "zoom"):
+        if any(_CONTROL.search(value) for value in args.getlist(name)):
+            raise FilterError(name, _("Die Angabe enthält unzulässige Steuerzeichen."))
+
+
 def _values(args: MultiDict, name: str) -> list[str]:
     values = []
     for value in args.getlist(name):
@@ -137,7 +160,7 @@ def _number(args: MultiDict, name: str) -> float | None:
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise FilterError(name, _l("„%(value)s“ ist keine Zahl.", value=value))
+        raise FilterError(name, _("„%(value)s“ ist keine Zahl.", value=_shown(value)))
     return number
 
 
@@ -145,6 +168,7 @@ def parse_filter(
     args: MultiDict, vocabulary: Vocabulary, resolve_place: Callable[[str], Place | None]
 ) -> EmployerFilter:
     """Parse and check the filter parameters of a request; raise FilterError on a bad value."""
+    _refuse_control_characters(args)
     sectors = _values(args, "sector")
     sections = frozenset(s.upper() for s in sectors if len(s) == 1)
     divisions = frozenset(s for s in sectors if len(s) != 1)
@@ -152,10 +176,10 @@ def parse_filter(
         if value not in vocabulary.sections | vocabulary.divisions:
             raise FilterError(
                 "sector",
-                _l(
+                _(
                     "Unbekannter Wirtschaftszweig „%(value)s“: erwartet wird ein WZ-2008-Abschnitt "
                     "(A bis U) oder eine zweistellige WZ-Abteilung.",
-                    value=value,
+                    value=_shown(value),
                 ),
             )
     occupations = _values(args, "occupation")
@@ -163,20 +187,20 @@ def parse_filter(
         if value not in vocabulary.areas | vocabulary.groups:
             raise FilterError(
                 "occupation",
-                _l(
+                _(
                     "Unbekannter Beruf „%(value)s“: erwartet wird ein KldB-2010-Berufsbereich "
                     "(eine Ziffer) oder eine Berufshauptgruppe (zwei Ziffern).",
-                    value=value,
+                    value=_shown(value),
                 ),
             )
     municipalities = _choose(
         args,
         "municipality",
         vocabulary.municipalities,
-        lambda v: _l(
+        lambda v: _(
             "Unbekannte Gemeinde „%(value)s“: erwartet wird der achtstellige "
             "Gemeindeschlüssel (AGS) einer Gemeinde der Region.",
-            value=v,
+            value=_shown(v),
         ),
     )
     near, radius_km = _parse_near(args, resolve_place)
@@ -184,9 +208,9 @@ def parse_filter(
         args,
         "size",
         SIZES,
-        lambda v: _l(
+        lambda v: _(
             "Unbekannte Größenklasse „%(value)s“: erlaubt sind %(allowed)s.",
-            value=v,
+            value=_shown(v),
             allowed=", ".join(SIZES),
         ),
     )
@@ -194,9 +218,9 @@ def parse_filter(
         args,
         "family",
         vocabulary.family,
-        lambda v: _l(
+        lambda v: _(
             "Unbekanntes Merkmal „%(value)s“: erlaubt sind %(allowed)s.",
-            value=v,
+            value=_shown(v),
             allowed=", ".join(vocabulary.family),
         ),
     )
@@ -204,9 +228,9 @@ def parse_filter(
         args,
         "offers",
         OFFERS,
-        lambda v: _l(
+        lambda v: _(
             "Unbekanntes Angebot „%(value)s“: erlaubt sind %(allowed)s.",
-            value=v,
+            value=_shown(v),
             allowed=", ".join(OFFERS),
         ),
     )
@@ -214,16 +238,16 @@ def parse_filter(
         args,
         "language",
         vocabulary.languages,
-        lambda v: _l(
+        lambda v: _(
             "Unbekannte Sprache „%(value)s“: erwartet wird ein zweibuchstabiger ISO-639-1-Code "
             "wie de, en oder tr.",
-            value=v,
+            value=_shown(v),
         ),
     )
     text = " ".join(args.get("q", "").split())
     if len(text) > MAX_TEXT:
         raise FilterError(
-            "q", _l("Der Suchbegriff ist zu lang (höchstens %(max)d Zeichen).", max=MAX_TEXT)
+            "q", _("Der Suchbegriff ist zu lang (höchstens %(max)d Zeichen).", max=MAX_TEXT)
         )
     raw = {key: ",".join(_values(args, key)) for key in FILTER_PARAMS if key != "q"}
     raw["q"] = text
@@ -254,7 +278,7 @@ def _parse_near(args: MultiDict, resolve_place) -> tuple[Place | None, float | N
     if radius is not None and not 0 < radius <= MAX_RADIUS_KM:
         raise FilterError(
             "radius_km",
-            _l(
+            _(
                 "Der Umkreis muss größer als 0 und höchstens %(max)d km sein.",
                 max=int(MAX_RADIUS_KM),
             ),
@@ -265,17 +289,19 @@ def _parse_near(args: MultiDict, resolve_place) -> tuple[Place | None, float | N
     if match:
         lat, lon = float(match.group(1)), float(match.group(2))
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise FilterError("near", _l("Die Koordinaten „%(value)s“ gibt es nicht.", value=query))
+            raise FilterError(
+                "near", _("Die Koordinaten „%(value)s“ gibt es nicht.", value=_shown(query))
+            )
         place = Place(lon, lat, f"{lat:.5f}, {lon:.5f}", query)
     else:
         place = resolve_place(query)
         if place is None:
             raise FilterError(
                 "near",
-                _l(
+                _(
                     "Den Ort „%(value)s“ kennen wir nicht: geben Sie eine Postleitzahl oder "
                     "einen Ort der Region ein.",
-                    value=query,
+                    value=_shown(query),
                 ),
             )
     return place, radius or DEFAULT_RADIUS_KM
@@ -285,10 +311,10 @@ def _parse_bbox(args: MultiDict) -> tuple[float, float, float, float] | None:
     value = args.get("bbox", "").strip()
     if not value:
         return None
-    message = _l(
+    message = _(
         "„%(value)s“ ist kein gültiger Kartenausschnitt: erwartet werden vier Zahlen "
         "minlon,minlat,maxlon,maxlat.",
-        value=value,
+        value=_shown(value),
     )
     try:
         west, south, east, north = (float(part) for part in value.split(","))
@@ -303,23 +329,35 @@ def _parse_bbox(args: MultiDict) -> tuple[float, float, float, float] | None:
     return west, south, east, north
 
 
+def _whole_number(value: str) -> int | None:
+    """``value`` as a non-negative whole number written in ASCII digits, else None.
+
+    (``str.isdigit`` also accepts "²" or "①", which ``int`` then refuses.)
+    """
+    if not _DIGITS.fullmatch(value):
+        return None
+    return int(value)
+
+
 def _parse_zoom(args: MultiDict) -> int | None:
     value = args.get("zoom", "").strip()
     if not value:
         return None
-    if not value.isdigit() or int(value) > MAX_ZOOM:
+    zoom = _whole_number(value)
+    if zoom is None or zoom > MAX_ZOOM:
         raise FilterError(
-            "zoom", _l("Die Zoomstufe muss eine ganze Zahl von 0 bis %(max)d sein.", max=MAX_ZOOM)
+            "zoom", _("Die Zoomstufe muss eine ganze Zahl von 0 bis %(max)d sein.", max=MAX_ZOOM)
         )
-    return int(value)
+    return zoom
 
 
 def parse_page(args: MultiDict) -> int:
     """The list page number (1 if absent)."""
     value = args.get("page", "1").strip() or "1"
-    if not value.isdigit() or int(value) < 1 or int(value) > 100_000:
-        raise FilterError("page", _l("Die Seitenzahl muss eine ganze Zahl ab 1 sein."))
-    return int(value)
+    page = _whole_number(value)
+    if page is None or not 1 <= page <= MAX_PAGE:
+        raise FilterError("page", _("Die Seitenzahl muss eine ganze Zahl ab 1 sein."))
+    return page
 
 
 def parse_sort(args: MultiDict, employer_filter: EmployerFilter) -> str:
@@ -328,7 +366,7 @@ def parse_sort(args: MultiDict, employer_filter: EmployerFilter) -> str:
     if not value:
         return "distance" if employer_filter.near else "name"
     if value not in SORTS:
-        raise FilterError("sort", _l("Sortieren geht nach name oder distance."))
+        raise FilterError("sort", _("Sortieren geht nach name oder distance."))
     if value == "distance" and not employer_filter.near:
-        raise FilterError("sort", _l("Nach Entfernung sortieren geht nur mit einem Ort (near)."))
+        raise FilterError("sort", _("Nach Entfernung sortieren geht nur mit einem Ort (near)."))
     return value

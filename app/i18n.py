@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from babel import Locale
-from flask import Flask, has_request_context, request
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import get_locale
 
 LANGUAGES = ("de", "en")
@@ -39,9 +41,25 @@ def iso_639_1_codes() -> frozenset[str]:
     return frozenset(code for code in Locale("en").languages if len(code) == 2)
 
 
+def language_switch_url(language: str) -> str:
+    """This page in another language: the same path and query string with ``lang`` replaced.
+
+    The query string is copied as data, never passed to ``url_for`` as keyword arguments (a
+    parameter named ``endpoint`` or ``_method`` would otherwise be taken as an argument of
+    ``url_for`` itself). A page without an endpoint (a 404) links to the start page.
+    """
+    if request.endpoint is None:
+        return url_for("public.index", lang=language)
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return f"{path}?{urlencode([*query, ('lang', language)])}"
+
+
 def init_app(app: Flask) -> None:
-    """Keep an explicit ``?lang=`` choice in a cookie; give templates ``current_language``."""
+    """Keep an explicit ``?lang=`` choice in a cookie; give templates ``current_language`` and
+    ``language_switch_url``."""
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["language_switch_url"] = language_switch_url
 
     @app.after_request
     def set_language_cookie(response):

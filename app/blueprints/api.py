@@ -1,13 +1,16 @@
 """The public JSON API: published employers only, public fields only."""
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from app.blueprints.filtering import map_settings, request_filter
+from app.extensions import limiter
 from app.filters import FilterError, parse_page, parse_sort
 from app.i18n import LANGUAGES
 from app.services import employers, taxonomies
 
 bp = Blueprint("api", __name__)
+# One limit for all endpoints of the public API together, per client address (API_RATE_LIMIT).
+limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="public-api")(bp)
 
 
 @bp.errorhandler(FilterError)

@@ -4,9 +4,10 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,19 @@ def register(app: Flask) -> None:
         if _wants_json():
             return jsonify({"error": error.name, "message": error.description}), error.code
         return render_template("errors/http.html", error=error), error.code
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # No URLs can be built for a host outside TRUSTED_HOSTS: answer without a template.
+        return "Bad Request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_requests(error: RateLimitExceeded):
+        error.description = _(
+            "Zu viele Anfragen in kurzer Zeit. Bitte warten Sie einen Moment und versuchen Sie "
+            "es dann noch einmal."
+        )
+        return http_error(error)
 
     @app.errorhandler(CSRFError)
     def form_expired(error: CSRFError):

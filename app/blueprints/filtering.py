@@ -21,4 +21,5 @@ def map_settings() -> MapSettings:
         max_zoom=current_app.config["CLUSTER_MAX_ZOOM"],
         default_zoom=region.zoom,
         latitude=region.center[1],
+        limit=current_app.config["MAP_FEATURE_LIMIT"],
     )

@@ -22,6 +22,7 @@ from app.i18n import current_language
 from app.map import configured_map
 from app.services import geocoding, tokens
 from app.services import questionnaire as service
+from app.services.curation import absolute_url
 from app.services.mail import send_mail
 from questionnaire import build_form, clean_answers
 from questionnaire.engine import is_email, parse_point
@@ -42,12 +43,6 @@ def _draft():
             return None
         session[DRAFT] = draft.id
     return draft
-
-
-def _absolute(endpoint: str, **values) -> str:
-    base = current_app.config["BASE_URL"]
-    path = url_for(endpoint, **values)
-    return f"{base}{path}" if base else url_for(endpoint, _external=True, **values)
 
 
 def _step_form(step, formdata=None, data=None) -> Form:
@@ -188,7 +183,7 @@ def step(step_key: str):
 
 
 def _send_resume_link(draft, address: str) -> None:
-    link = _absolute(".resume", token=service.resume_token(draft))
+    link = absolute_url(".resume", token=service.resume_token(draft))
     send_mail(
         address,
         _("Ihr Link zum KMU-Atlas-Fragebogen"),
@@ -203,7 +198,7 @@ def saved():
     draft = _draft()
     if draft is None:
         return redirect(url_for(".start_page"))
-    link = _absolute(".resume", token=service.resume_token(draft))
+    link = absolute_url(".resume", token=service.resume_token(draft))
     sent_to = session.pop("resume_link_sent_to", None)
     error = None
     if request.method == "POST":
@@ -255,7 +250,7 @@ def request_edit_link():
                 render_template(
                     "questionnaire/mail_edit.txt",
                     name=company.name,
-                    link=_absolute(".edit", token=service.edit_token(company)),
+                    link=absolute_url(".edit", token=service.edit_token(company)),
                 ),
             )
         sent = True

@@ -183,7 +183,11 @@ def cell_size(zoom: int, latitude: float, pixels: int = 64) -> tuple[float, floa
     return lon_step, lon_step * math.cos(math.radians(latitude))
 
 
-def _cluster_features(query: Select, f: EmployerFilter, zoom: int, latitude: float) -> list[dict]:
+def _cluster_features(
+    query: Select, f: EmployerFilter, zoom: int, latitude: float, limit: int
+) -> tuple[list[dict], bool]:
+    """Grid clusters with counts, and single employers as points (at most ``limit`` of them);
+    also whether single employers were left out."""
     lon_step, lat_step = cell_size(zoom, latitude)
     x, y = func.ST_X(Company.location), func.ST_Y(Company.location)
     cells = (
@@ -219,8 +223,9 @@ def _cluster_features(query: Select, f: EmployerFilter, zoom: int, latitude: flo
             }
         )
     if singles:
-        features.extend(_point_features(query.where(Company.id.in_(singles)), f))
-    return features
+        shown = query.where(Company.id.in_(singles)).order_by(Company.id).limit(limit)
+        features.extend(_point_features(shown, f))
+    return features, len(singles) > limit
 
 
 @dataclass(frozen=True)
@@ -232,13 +237,17 @@ class MapSettings:
     max_zoom: int
     default_zoom: int
     latitude: float
+    #: At most this many single employers in one response (clusters are not limited).
+    limit: int = 500
 
 
 def map_features(f: EmployerFilter, settings: MapSettings) -> dict:
     """The map's data: a GeoJSON FeatureCollection of points, or of clusters where dense.
 
     ``total`` is the exact number of employers the features stand for (the filter including
-    the bbox); ``matched`` is the number without the bbox, which the list shows.
+    the bbox); ``matched`` is the number without the bbox, which the list shows. At most
+    ``settings.limit`` single employers are sent; ``limited`` says when some were left out
+    (the counts stay exact).
     """
     query = matching(f)
     total = count(f)
@@ -247,14 +256,17 @@ def map_features(f: EmployerFilter, settings: MapSettings) -> dict:
     clustered = total > settings.threshold and zoom < settings.max_zoom
     if clustered:
         latitude = (f.bbox[1] + f.bbox[3]) / 2 if f.bbox else settings.latitude
-        features = _cluster_features(query, f, zoom, latitude)
+        features, limited = _cluster_features(query, f, zoom, latitude, settings.limit)
     else:
-        features = _point_features(query.order_by(Company.id), f)
+        features = _point_features(query.order_by(Company.id).limit(settings.limit), f)
+        limited = total > settings.limit
     return {
         "type": "FeatureCollection",
         "total": total,
         "matched": matched,
         "clustered": clustered,
+        "limited": limited,
+        "limit": settings.limit,
         "features": features,
     }
 

@@ -90,7 +90,11 @@ def test_login_starts_a_new_session(client, auth):
 
 def test_production_session_cookie_is_secure_httponly_samesite(database_url, make_staff):
     with temporary_app(
-        database_url, APP_ENV="production", SECRET_KEY="k" * 40, TESTING=True
+        database_url,
+        APP_ENV="production",
+        SECRET_KEY="k" * 40,
+        BASE_URL="https://localhost",
+        TESTING=True,
     ) as app:
         page = app.test_client().get("/agentur/anmelden", base_url="https://localhost")
     cookie = page.headers["Set-Cookie"]

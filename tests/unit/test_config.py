@@ -70,9 +70,35 @@ def test_production_requires_a_long_secret_key():
         settings(APP_ENV="production")
     with pytest.raises(ConfigError, match="at least 32 characters"):
         settings(APP_ENV="production", SECRET_KEY="short")
-    config = settings(APP_ENV="production", SECRET_KEY="x" * 40)
+    config = settings(APP_ENV="production", SECRET_KEY="x" * 40, BASE_URL="https://atlas.test")
     assert config["SECRET_KEY"] == "x" * 40
     assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_requires_base_url_and_trusts_only_its_host():
+    # Mailed links must never be built from a request's Host header.
+    with pytest.raises(ConfigError, match="BASE_URL is not set"):
+        settings(APP_ENV="production", SECRET_KEY="x" * 40)
+    config = settings(APP_ENV="production", SECRET_KEY="x" * 40, BASE_URL="https://atlas.test/")
+    assert config["BASE_URL"] == "https://atlas.test"
+    assert config["TRUSTED_HOSTS"] == ["atlas.test"]
+    config = settings(
+        APP_ENV="production",
+        SECRET_KEY="x" * 40,
+        BASE_URL="https://atlas.test",
+        TRUSTED_HOSTS="www.atlas.test, atlas.internal",
+    )
+    assert config["TRUSTED_HOSTS"] == ["atlas.test", "www.atlas.test", "atlas.internal"]
+    assert settings(APP_ENV="development")["TRUSTED_HOSTS"] is None
+
+
+def test_map_feature_limit_and_api_rate_limit_are_checked():
+    assert settings()["MAP_FEATURE_LIMIT"] == 500
+    assert settings()["API_RATE_LIMIT"] == "300 per minute"
+    with pytest.raises(ConfigError, match="must not be smaller than CLUSTER_THRESHOLD"):
+        settings(MAP_FEATURE_LIMIT="100", CLUSTER_THRESHOLD="150")
+    with pytest.raises(ConfigError, match="API_RATE_LIMIT 'often'"):
+        settings(API_RATE_LIMIT="often")
 
 
 def test_development_keeps_a_generated_secret_key_in_the_instance_folder(tmp_path):

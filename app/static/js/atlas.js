@@ -14,6 +14,7 @@ const list = document.getElementById("employer-list");
 const listEmpty = document.getElementById("list-empty");
 const pagination = document.getElementById("pagination");
 const pickButton = document.getElementById("pick-point");
+const limitedNote = document.getElementById("map-limited");
 const filterPanel = document.getElementById("filters");
 const LIST_KEYS = new Set(["sort", "page"]);
 
@@ -262,6 +263,7 @@ async function loadMap() {
   }
   for (const [key, marker] of markers) if (!next.has(key)) layer.removeLayer(marker);
   markers = next;
+  limitedNote.hidden = !data.limited;
   root.dataset.total = String(data.total);
   root.dataset.matched = String(data.matched);
   root.dataset.markers = String(data.features.filter((f) => !f.properties.cluster).length);

@@ -1,0 +1,197 @@
+"""Hostile values in every parameter of every route never come back as markup, and never cause
+a server error (issue 9: reflected XSS through filter error messages).
+
+The routes come from the URL map, so a new page or API endpoint is covered without editing this
+file. Each query parameter any view reads is sent alone (so that its own error message is
+reached, not the first parameter's) and all together, by an anonymous visitor and by an admin.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.routing import AnyConverter, IntegerConverter
+
+from app.blueprints.filtering import request_filter
+from app.filters import FILTER_PARAMS, FilterError
+from app.models import CompanyStatus
+from tests.conftest import AuthActions
+
+#: Payloads for HTML text, attribute and script contexts. None may come back verbatim in HTML.
+PAYLOADS = (
+    "<img src=x onerror=alert(1)>",
+    '"><svg onload=alert(1)>',
+    "</script><script>alert(1)</script>",
+)
+#: Every query parameter a view reads (filters, list, workspace) plus url_for's own arguments.
+PARAMETERS = (
+    *FILTER_PARAMS,
+    "bbox",
+    "zoom",
+    "page",
+    "sort",
+    "lang",
+    "seite",
+    "eintrag",
+    "status",
+    "format",
+    "private",
+    "next",
+    "postal_code",
+    "endpoint",
+    "_method",
+    "_external",
+    "_anchor",
+)
+SKIPPED = {"static"}
+
+
+def _path_values(rule, company_id: int, slug: str) -> dict:
+    """Real values for the route's URL parts, so that the view itself runs."""
+    values = {}
+    for name, converter in rule._converters.items():
+        if isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
+        elif isinstance(converter, IntegerConverter):
+            values[name] = company_id
+        elif name == "slug":
+            values[name] = slug
+        else:
+            values[name] = PAYLOADS[0]
+    return values
+
+
+def get_urls(app, company_id: int, slug: str) -> list[str]:
+    """The URL of every GET route, with its URL parts filled in."""
+    urls = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint in SKIPPED or "GET" not in rule.methods:
+                continue
+            urls.append(url_for(rule.endpoint, **_path_values(rule, company_id, slug)))
+    return sorted(urls)
+
+
+def assert_not_reflected(response, url: str) -> None:
+    """No server error, and no payload verbatim in an HTML answer."""
+    assert response.status_code < 500, f"{url}: {response.status_code}"
+    body = response.get_data(as_text=True)
+    if response.mimetype == "text/html" or "<html" in body[:200].lower():
+        for payload in PAYLOADS:
+            assert payload not in body, f"{url} reflects {payload!r} unescaped"
+    elif response.mimetype not in ("application/json", "application/geo+json"):
+        assert response.mimetype.startswith(("text/csv", "application/")), response.mimetype
+
+
+@pytest.fixture
+def entry(make_company):
+    """A published entry whose pages the hostile requests reach."""
+    return make_company("Bäckerei Sicher", slug="baeckerei-sicher")
+
+
+@pytest.fixture
+def admin(app, make_staff):
+    client = app.test_client()
+    assert AuthActions(client, make_staff).login("admin").status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin"])
+def test_no_route_reflects_a_hostile_query_value(app, entry, admin, role):
+    client = admin if role == "admin" else app.test_client()
+    urls = get_urls(app, entry, "baeckerei-sicher")
+    assert "/" in urls and "/agentur/export" in urls and "/api/employers" in urls
+    for url in urls:
+        if role == "anonymous" and url.startswith("/agentur") and url != "/agentur/anmelden":
+            # Signed out, the workspace answers 403 with the sign-in form; once is enough.
+            requests = [{name: PAYLOADS[0] for name in PARAMETERS}]
+        else:
+            requests = [
+                *({name: payload} for name in PARAMETERS for payload in PAYLOADS[:2]),
+                {name: PAYLOADS[2] for name in PARAMETERS},
+            ]
+        for query in requests:
+            assert_not_reflected(client.get(url, query_string=query), f"{url} {query}")
+
+
+def test_hostile_path_values_are_not_reflected(app, admin):
+    with app.test_request_context():
+        urls = [
+            url_for(rule.endpoint, **{name: payload for name in rule.arguments})
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint not in SKIPPED
+            and "GET" in rule.methods
+            and all(
+                not isinstance(c, AnyConverter | IntegerConverter)
+                for c in rule._converters.values()
+            )
+            and rule.arguments
+            for payload in PAYLOADS
+        ]
+    assert urls
+    for url in urls:
+        for client in (app.test_client(), admin):
+            assert_not_reflected(client.get(url), url)
+
+
+@pytest.mark.parametrize(
+    "parameter", ["near", "sector", "occupation", "municipality", "size", "family", "offers",
+                  "language", "radius_km", "bbox"]
+)  # fmt: skip
+def test_filter_error_message_quotes_the_value_escaped(client, parameter):
+    payload = PAYLOADS[0]
+    response = client.get("/", query_string={parameter: payload})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert payload not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown, as text
+
+
+def test_export_page_error_is_escaped_for_staff(admin):
+    payload = PAYLOADS[0]
+    page = admin.get("/agentur/export", query_string={"near": payload}).get_data(as_text=True)
+    assert payload not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_filter_messages_are_plain_text_not_markup(app):
+    with app.test_request_context("/?size=<b>x</b>"), pytest.raises(FilterError) as raised:
+        request_filter()
+    assert type(raised.value.message) is str
+    assert not hasattr(raised.value.message, "__html__")
+
+
+def test_a_long_value_is_quoted_shortened(client):
+    response = client.get("/api/employers", query_string={"size": "x" * 5000})
+    assert response.status_code == 400
+    assert len(response.get_json()["message"]) < 300
+
+
+@pytest.mark.parametrize("status", [CompanyStatus.PENDING, CompanyStatus.REJECTED])
+def test_unpublished_entries_stay_hidden_behind_hostile_queries(client, make_company, status):
+    make_company("Nicht öffentlich", status=status, slug="nicht-oeffentlich")
+    response = client.get("/api/employers", query_string={"q": "öffentlich", "zoom": "15"})
+    assert response.get_json()["total"] == 0
+    assert client.get("/arbeitgeber/nicht-oeffentlich").status_code == 404
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(["/", "/api/employers", "/api/employers/list"]),
+    pairs=st.lists(
+        st.tuples(
+            st.sampled_from([*PARAMETERS[:14]]),
+            st.one_of(st.text(max_size=30), st.sampled_from(["²", "\x00", "1e999", "Marl"])),
+        ),
+        max_size=5,
+    ),
+)
+def test_any_query_string_answers_200_or_400(client, path, pairs):
+    response = client.get(path, query_string=pairs)
+    assert response.status_code in (200, 400), (path, pairs, response.status_code)
+    if response.status_code == 400 and path.startswith("/api/"):
+        assert set(response.get_json()) >= {"parameter", "message"}
