@@ -4,6 +4,11 @@ The kind of file is told by its content, never by its name: an xlsx file is a zi
 ``xl/workbook.xml``; a GeoJSON file is a JSON object of type ``FeatureCollection``; anything else
 that reads as text is CSV (UTF-8, else Windows-1252; delimiter ``;``, ``,`` or tab).
 
+Reading is bounded, whatever a file claims about itself: at most :data:`MAX_ROWS` data rows,
+:data:`MAX_COLUMNS` columns and :data:`MAX_SHEET_ROWS` rows read in all (blank ones included);
+an xlsx file may unpack to at most :data:`MAX_UNPACKED_BYTES`, and its declared sheet
+dimension is ignored.
+
 Row numbers are the ones the user sees: in a CSV or xlsx file the header is row 1, so the first
 data row is 2; in a GeoJSON file the features count from 1. GeoJSON geometries are reprojected
 to WGS 84 (EPSG:4326) and kept as (lon, lat) per row; a line or area gives its representative
@@ -19,11 +24,21 @@ import json
 import math
 import warnings
 import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+import shapely
+import shapely.errors
+
 #: The most data rows (or features) one file may have.
 MAX_ROWS = 5000
+#: The most columns a table may have; a file with a value in a column beyond is refused.
+MAX_COLUMNS = 200
+#: The most rows (blank ones included) read from a file; a file with more is refused.
+MAX_SHEET_ROWS = 20_000
+#: The most bytes the members of an xlsx file (a zip archive) may unpack to, together.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 DELIMITERS = (";", ",", "\t")
 #: Reading an xlsx sheet stops after this many empty rows in a row (formatted, but unused).
 _MAX_BLANK_RUN = 10_000
@@ -36,7 +51,7 @@ _SIGNATURES = (
     (b"\xff\xd8\xff", "binary"),
     (b"GIF8", "binary"),
     (b"\x1f\x8b", "binary"),
-    (b"SQLite format 3\x00", "binary"),
+    (b"SQLite format 3\x00", "geopackage"),  # GeoPackage is SQLite
 )
 #: Characters that are never in a readable text file (all C0 controls but tab, LF, FF, CR).
 _CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\x0c\r")
@@ -45,8 +60,12 @@ _CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\x0c\r")
 class TableError(ValueError):
     """The file cannot be read as a table. ``code`` says why; ``details`` fill the message.
 
-    Codes: ``empty``, ``binary``, ``old_excel``, ``not_a_table`` (a zip or JSON that is no xlsx
-    or FeatureCollection), ``unreadable`` (``reason``), ``too_many_rows`` (``limit``).
+    Codes: ``empty``, ``binary``, ``nul_bytes`` (a text file with NUL characters, such as UTF-16),
+    ``old_excel``, ``geopackage`` (or another SQLite file), ``not_a_table`` (a zip or JSON that is
+    no xlsx or FeatureCollection), ``unreadable`` (``reason``), ``too_many_rows`` (``limit``),
+    ``too_large`` (``rows``, ``columns``: the limits), ``too_large_unpacked`` (``limit_mb``),
+    ``too_deep`` (JSON nested too deeply), ``geojson`` (``problem``: ``features``, ``feature`` or
+    ``properties``; ``feature``: its number).
     """
 
     def __init__(self, code: str, **details):
@@ -110,7 +129,7 @@ def decode_text(content: bytes) -> str:
     """The file as text (UTF-8, with or without BOM, else Windows-1252); TableError('binary')
     if it is no text file."""
     if b"\x00" in content:
-        raise TableError("binary")
+        raise TableError("nul_bytes" if _is_text(content.replace(b"\x00", b"")) else "binary")
     for encoding in ENCODINGS:
         try:
             text = content.decode(encoding)
@@ -120,6 +139,19 @@ def decode_text(content: bytes) -> str:
             break
         return text
     raise TableError("binary")
+
+
+def _is_text(content: bytes) -> bool:
+    """Whether bytes (NULs taken out) read as text without control characters: then the
+    NULs were a stray byte or the zeros of UTF-16, not a binary file."""
+    content = content.removeprefix(b"\xff\xfe").removeprefix(b"\xfe\xff")  # UTF-16 BOMs
+    for encoding in ENCODINGS:
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return bool(text.strip()) and not any(character in _CONTROL for character in text)
+    return False
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -140,39 +172,59 @@ def read_csv(content: bytes) -> Table:
     text = decode_text(content)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
-        records = list(reader)
+        return _table("csv", reader)
     except csv.Error as exc:
         raise TableError("unreadable", reason=str(exc)) from None
-    return _table("csv", records)
 
 
 # --- xlsx -----------------------------------------------------------------------------------
 
 
 def read_xlsx(content: bytes) -> Table:
-    """Read the first worksheet of an xlsx workbook: header in row 1."""
+    """Read the first worksheet of an xlsx workbook: header in row 1.
+
+    The workbook must unpack to at most :data:`MAX_UNPACKED_BYTES`; the sheet is read row by
+    row (openpyxl's read-only mode), never beyond :data:`MAX_COLUMNS` (+1, to tell that there is
+    more) or :data:`MAX_SHEET_ROWS`, whatever dimension the sheet declares.
+    """
     from openpyxl import load_workbook  # only needed for Excel files
 
     try:
+        check_unpacked_size(content)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
             try:
-                sheet = workbook.worksheets[0]
-                records, filled, blank = [], 0, 0
-                for values in sheet.iter_rows(values_only=True):
-                    record = [cell_text(value) for value in values]
-                    filled, blank = (filled + 1, 0) if any(record) else (filled, blank + 1)
-                    records.append(record)
-                    if filled > MAX_ROWS + 1 or blank > _MAX_BLANK_RUN:
-                        break  # enough to tell it is too long, or only formatting follows
+                return _table("xlsx", sheet_records(workbook.worksheets[0]), blank_run_ends=True)
             finally:
                 workbook.close()
     except TableError:
         raise
     except Exception as exc:  # a broken workbook fails in many ways inside openpyxl
         raise TableError("unreadable", reason=str(exc) or type(exc).__name__) from None
-    return _table("xlsx", records)
+
+
+def check_unpacked_size(content: bytes) -> None:
+    """Refuse a zip archive whose members unpack to more than :data:`MAX_UNPACKED_BYTES`.
+
+    The sizes are the ones the archive declares; :mod:`zipfile` never unpacks a member beyond
+    its declared size (it stops and fails the checksum), so they bound what can be read.
+    """
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise TableError("too_large_unpacked", limit_mb=MAX_UNPACKED_BYTES // (1024 * 1024))
+
+
+def sheet_records(sheet) -> Iterator[list[str]]:
+    """The rows of a read-only worksheet as texts, at most ``MAX_COLUMNS + 1`` cells each.
+
+    The sheet's declared dimension is dropped first: a forged ``A1:XFD1048576`` would otherwise
+    make every row 16,384 cells wide. A blank row comes as an empty list.
+    """
+    sheet.reset_dimensions()
+    for values in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True):
+        yield [cell_text(value) for value in values] if any(v is not None for v in values) else []
 
 
 def cell_text(value) -> str:
@@ -200,36 +252,69 @@ def cell_text(value) -> str:
 def _column_names(header: list[str]) -> list[str]:
     """Unique names: an empty header becomes '#<position>', a repeated one gets ' (2)'."""
     names: list[str] = []
+    taken: set[str] = set()
     for position, raw in enumerate(header, 1):
         name = raw.strip() or f"#{position}"
         candidate, number = name, 2
-        while candidate in names:
+        while candidate in taken:
             candidate, number = f"{name} ({number})", number + 1
         names.append(candidate)
+        taken.add(candidate)
     return names
 
 
-def _table(kind: str, records: list[list[str]]) -> Table:
-    records = [[cell.strip() for cell in record] for record in records]
-    while records and not any(records[0]):
-        records.pop(0)  # blank lines above the header
-    if not records:
+def _bounded_records(
+    records: Iterable[Sequence[str]], *, blank_run_ends: bool
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header (the first row with a value) and the data rows with their numbers (the
+    header is row 1), read within the limits: TableError ``too_large`` past
+    :data:`MAX_SHEET_ROWS` rows or with a value past :data:`MAX_COLUMNS` columns,
+    ``too_many_rows`` past :data:`MAX_ROWS` data rows. With ``blank_run_ends``, a run of
+    :data:`_MAX_BLANK_RUN` blank rows ends the table (spreadsheet formatting, no data).
+    """
+    header: list[str] | None = None
+    data: list[tuple[int, list[str]]] = []
+    start = blank = 0
+    for position, record in enumerate(records, 1):
+        if position > MAX_SHEET_ROWS:
+            raise TableError("too_large", rows=MAX_SHEET_ROWS, columns=MAX_COLUMNS)
+        if len(record) > MAX_COLUMNS and any(cell.strip() for cell in record[MAX_COLUMNS:]):
+            raise TableError("too_large", rows=MAX_SHEET_ROWS, columns=MAX_COLUMNS)
+        cells = [cell.strip() for cell in record[:MAX_COLUMNS]]
+        if not any(cells):
+            blank += 1
+            if blank_run_ends and blank > _MAX_BLANK_RUN:
+                break  # only formatting follows
+            continue
+        blank = 0
+        if header is None:
+            header, start = cells, position
+            continue
+        data.append((position - start + 1, cells))
+        if len(data) > MAX_ROWS:
+            raise TableError("too_many_rows", limit=MAX_ROWS)
+    if header is None:
         raise TableError("empty")
-    header, data = records[0], records[1:]
-    width = max(len(header), *(len(r) for r in data)) if data else len(header)
+    return header, data
+
+
+def _table(kind: str, records: Iterable[Sequence[str]], *, blank_run_ends: bool = False) -> Table:
+    """A table from records of texts (CSV or xlsx rows), read within the limits."""
+    header, data = _bounded_records(records, blank_run_ends=blank_run_ends)
+    width = max(len(header), *(len(r) for _, r in data)) if data else len(header)
     # Trailing columns with neither a header nor any value are spreadsheet noise.
-    while width and not _filled(header, width - 1) and not any(_filled(r, width - 1) for r in data):
+    while (
+        width and not _filled(header, width - 1) and not any(_filled(r, width - 1) for _, r in data)
+    ):
         width -= 1
     columns = _column_names(header[:width])
     rows = []
-    for offset, record in enumerate(data):
-        if not any(record):
-            continue
+    for number, record in data:
         cells = record[: len(columns)] + [""] * (len(columns) - len(record))
         extra = any(record[len(columns) :])
         rows.append(
             Row(
-                offset + 2,
+                number,
                 dict(zip(columns, cells, strict=True)),
                 None,
                 "extra_cells" if extra else None,
@@ -257,54 +342,83 @@ def read_geojson(content: bytes) -> Table:
     """Read a GeoJSON FeatureCollection: properties as cells, geometry as (lon, lat) in WGS 84."""
     try:
         document = json.loads(decode_text(content))
+        features = _features(document)
+        columns: list[str] = []
+        for feature in features:
+            for key in feature.get("properties") or {}:
+                if key not in columns:
+                    columns.append(key)
+        points = _feature_points(content, features)
+        rows = []
+        for number, (feature, (point, problem)) in enumerate(zip(features, points, strict=True), 1):
+            properties = feature.get("properties") or {}
+            cells = {column: cell_text(properties.get(column)) for column in columns}
+            rows.append(Row(number, cells, point, problem))
     except json.JSONDecodeError as exc:
         raise TableError("unreadable", reason=str(exc)) from None
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise TableError("not_a_table")
-    features = document.get("features")
-    if not isinstance(features, list) or not features:
-        raise TableError("empty")
-    if len(features) > MAX_ROWS:
-        raise TableError("too_many_rows", limit=MAX_ROWS)
-    if not all(isinstance(f, dict) for f in features):
-        raise TableError("unreadable", reason="a feature is not a JSON object")
-    points = _feature_points(content, len(features))
-    columns: list[str] = []
-    for feature in features:
-        for key in feature.get("properties") or {}:
-            if key not in columns:
-                columns.append(key)
-    rows = []
-    for number, (feature, (point, problem)) in enumerate(zip(features, points, strict=True), 1):
-        properties = feature.get("properties") or {}
-        cells = {column: cell_text(properties.get(column)) for column in columns}
-        rows.append(Row(number, cells, point, problem))
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise TableError("too_deep") from None
     return _checked(Table("geojson", tuple(columns), tuple(rows)))
 
 
+def _features(document) -> list[dict]:
+    """The features of a FeatureCollection, each checked to be an object with an object (or
+    null) as its properties; TableError (``geojson``, naming the feature) if not."""
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise TableError("not_a_table")
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise TableError("geojson", problem="features", feature=0)
+    if not features:
+        raise TableError("empty")
+    if len(features) > MAX_ROWS:
+        raise TableError("too_many_rows", limit=MAX_ROWS)
+    for number, feature in enumerate(features, 1):
+        if not isinstance(feature, dict):
+            raise TableError("geojson", problem="feature", feature=number)
+        if not isinstance(feature.get("properties"), dict | None):
+            raise TableError("geojson", problem="properties", feature=number)
+    return features
+
+
 def _feature_points(
-    content: bytes, expected: int
+    content: bytes, features: list[dict]
 ) -> list[tuple[tuple[float, float] | None, str | None]]:
-    """(point, problem) per feature, read and reprojected by pyogrio/geopandas."""
+    """(point, problem) per feature, read and reprojected by pyogrio/geopandas.
+
+    A geometry GDAL or GEOS cannot read (an unclosed ring, an unknown type, coordinates that
+    are no numbers) is the row's problem (``geometry``), not the file's.
+    """
     import pyogrio  # imported here: GDAL is only needed for GeoJSON
     from pyogrio.errors import DataSourceError
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # GDAL notes about the source are no errors
-            frame = pyogrio.read_dataframe(io.BytesIO(content), columns=[])
+            frame = pyogrio.read_dataframe(io.BytesIO(content), columns=[], on_invalid="ignore")
     except (DataSourceError, OSError, ValueError) as exc:
         raise TableError("unreadable", reason=str(exc)) from None
-    if len(frame) != expected:
-        raise TableError("unreadable", reason=f"{len(frame)} of {expected} features read")
+    if len(frame) != len(features):
+        raise TableError("unreadable", reason=f"{len(frame)} of {len(features)} features read")
     frame = frame.set_crs(4326) if frame.crs is None else frame.to_crs(4326)
-    return [_point(geometry) for geometry in frame.geometry]
+    return [
+        (None, "geometry") if geometry is None and feature.get("geometry") is not None
+        else _point(geometry)
+        for feature, geometry in zip(features, frame.geometry, strict=True)
+    ]  # fmt: skip
 
 
 def _point(geometry) -> tuple[tuple[float, float] | None, str | None]:
+    """The point that stands for a geometry (itself, or a point inside a line or area, made
+    valid first), and the problem if there is none."""
     if geometry is None or geometry.is_empty:
         return None, None
-    spot = geometry if geometry.geom_type == "Point" else geometry.representative_point()
+    try:
+        if geometry.geom_type != "Point" and not geometry.is_valid:
+            geometry = shapely.make_valid(geometry)  # e.g. a self-intersecting area
+        spot = geometry if geometry.geom_type == "Point" else geometry.representative_point()
+    except shapely.errors.ShapelyError:
+        return None, "geometry"
     if spot.is_empty or not (math.isfinite(spot.x) and math.isfinite(spot.y)):
         return None, "geometry"
     if not (-180 <= spot.x <= 180 and -90 <= spot.y <= 90):

@@ -1,5 +1,6 @@
 """Import and export of employer entries: upload, column mapping, per-row report, import of the
-valid rows; export of the published entries (or the current filter) as CSV, GeoJSON, GeoPackage.
+valid rows; export of the published entries (or the current filter) as CSV, Excel (xlsx),
+GeoJSON, GeoPackage.
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ def too_large(error: RequestEntityTooLarge):
     return render_template("curation/import.html", error=message, max_rows=MAX_ROWS), 413
 
 
+@bp.errorhandler(importer.ImportFileError)
+def unreadable(error: importer.ImportFileError):
+    """A kept upload that cannot be read (again, e.g. under new limits): the upload form."""
+    return render_template("curation/import.html", error=str(error), max_rows=MAX_ROWS), 422
+
+
 @bp.get("/import/<int:upload_id>")
 def preview(upload_id: int):
     """The file's first rows and a column choice per field (suggested from the headers)."""
@@ -178,14 +185,17 @@ def export_page():
 
 @bp.get("/export/datei")
 def export_file():
-    """The published entries the filter matches, as a CSV, GeoJSON or GeoPackage download."""
+    """The published entries the filter matches, as a CSV, xlsx, GeoJSON or GeoPackage file."""
     kind = request.args.get("format", "csv")
     try:
         employer_filter = request_filter()
         if kind not in exports.FORMATS:
             raise FilterError(
                 "format",
-                _("Unbekanntes Format „%(value)s“: erlaubt sind csv, geojson, gpkg.", value=kind),
+                _(
+                    "Unbekanntes Format „%(value)s“: erlaubt sind csv, xlsx, geojson, gpkg.",
+                    value=kind,
+                ),
             )
     except FilterError as error:
         return _export_page(error=error, code=400)
@@ -196,5 +206,7 @@ def export_file():
         as_attachment=True,
         download_name=exports.filename(kind),
     )
+    # send_file would append "; charset=utf-8" to a text type that has it already.
+    response.headers["Content-Type"] = exports.FORMATS[kind].media_type
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,13 +1,15 @@
-"""Exporting published employers as CSV, GeoJSON or GeoPackage.
+"""Exporting published employers as CSV, Excel (xlsx), GeoJSON or GeoPackage.
 
 The set is the one the filter contract describes (:func:`app.services.employers.matching`,
 without the map view), so an export holds exactly what the map and the list show for the
 same URL. Only published entries ever leave; the private contact person only on request
-(``private=True``, for the agency's own use).
+(``private=True``, for the agency's own use). Texts in the spreadsheet formats (CSV and xlsx)
+cannot start a formula (:mod:`app.services.spreadsheets`).
 """
 
 from __future__ import annotations
 
+import io
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +24,7 @@ from app.extensions import db
 from app.filters import EmployerFilter
 from app.models import Company, company_family_criteria, company_occupations, company_sectors
 from app.services.employers import PUBLIC_FIELDS, matching
+from app.services.spreadsheets import safe_cell, safe_frame
 
 #: Columns only the agency's own exports hold.
 PRIVATE_FIELDS = ("contact_name", "contact_email")
@@ -34,7 +37,7 @@ BATCH = 2000
 
 @dataclass(frozen=True)
 class Format:
-    """An export format: file extension, media type and GDAL driver."""
+    """An export format: file extension, media type (the whole Content-Type) and GDAL driver."""
 
     extension: str
     media_type: str
@@ -43,6 +46,9 @@ class Format:
 
 FORMATS = {
     "csv": Format("csv", "text/csv; charset=utf-8", None),
+    "xlsx": Format(
+        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", None
+    ),
     "geojson": Format("geojson", "application/geo+json", "GeoJSON"),
     "gpkg": Format("gpkg", "application/geopackage+sqlite3", "GPKG"),
 }
@@ -105,12 +111,47 @@ def published_frame(f: EmployerFilter, *, private: bool = False) -> gpd.GeoDataF
     return gpd.GeoDataFrame(table.drop(columns=["lon", "lat"]), geometry=geometry, crs="EPSG:4326")
 
 
-def to_csv(frame: gpd.GeoDataFrame) -> bytes:
-    """CSV (comma-separated, UTF-8 with a byte-order mark for Excel) with lon/lat columns."""
+def _with_lon_lat(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The attribute table with the point as lon/lat columns (7 decimals, about 1 cm)."""
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     table["lon"] = frame.geometry.x.round(7)
     table["lat"] = frame.geometry.y.round(7)
+    return table
+
+
+def to_csv(frame: gpd.GeoDataFrame) -> bytes:
+    """CSV (comma-separated, UTF-8 with a byte-order mark for Excel) with lon/lat columns;
+    texts that would start a formula are neutralised."""
+    table = safe_frame(_with_lon_lat(frame))
     return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def to_xlsx(frame: gpd.GeoDataFrame) -> bytes:
+    """An Excel workbook (one sheet, a header row, lon/lat columns), written by openpyxl:
+    numbers stay numbers; texts lose the characters xlsx cannot hold, and those that would
+    start a formula are neutralised."""
+    from openpyxl import Workbook
+
+    table = _with_lon_lat(frame)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(LAYER)
+    sheet.append(list(table.columns))
+    for record in table.itertuples(index=False, name=None):
+        sheet.append([_xlsx_cell(value) for value in record])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(value):
+    """A value as openpyxl takes it: None for missing, Python numbers, safe texts."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+    return value.item() if hasattr(value, "item") else value  # numpy scalars
 
 
 def to_vector(frame: gpd.GeoDataFrame, kind: str) -> bytes:
@@ -128,11 +169,16 @@ def to_vector(frame: gpd.GeoDataFrame, kind: str) -> bytes:
 
 
 def export_file(f: EmployerFilter, kind: str, *, private: bool = False) -> bytes:
-    """The published employers the filter matches as a file of ``kind`` (csv, geojson, gpkg)."""
+    """The published employers the filter matches as a file of ``kind`` (csv, xlsx, geojson,
+    gpkg)."""
     if kind not in FORMATS:
         raise ValueError(f"unknown export format {kind!r}")
     frame = published_frame(f, private=private)
-    return to_csv(frame) if kind == "csv" else to_vector(frame, kind)
+    if kind == "csv":
+        return to_csv(frame)
+    if kind == "xlsx":
+        return to_xlsx(frame)
+    return to_vector(frame, kind)
 
 
 def filename(kind: str, today: date | None = None) -> str:

@@ -13,8 +13,11 @@ the name is required, and a postal code of the region unless the row has coordin
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
@@ -212,8 +215,9 @@ def field_labels() -> dict[str, str]:
 
 
 def file_error_message(error: TableError) -> str:
-    """The message for a file that cannot be read, in the interface language."""
-    messages = {
+    """The message for a file that cannot be read, in the interface language (plain text:
+    it names limits and numbers, never the file's content)."""
+    simple = {
         "empty": _(
             "Die Datei enthält keine Daten: erwartet werden eine Kopfzeile und mindestens "
             "eine Zeile darunter."
@@ -222,34 +226,79 @@ def file_error_message(error: TableError) -> str:
             "Diese Datei können wir nicht als Tabelle lesen. Bitte laden Sie eine CSV-Datei, "
             "eine Excel-Arbeitsmappe (xlsx) oder eine GeoJSON-Datei hoch."
         ),
+        "nul_bytes": _(
+            "Die Datei enthält Null-Zeichen, die in einer CSV- oder GeoJSON-Datei nicht "
+            "vorkommen dürfen (vielleicht ist sie als UTF-16 oder „Unicode-Text“ gespeichert). "
+            "Bitte speichern Sie sie als „CSV UTF-8“ und laden Sie sie erneut hoch."
+        ),
         "old_excel": _(
             "Das ist eine Excel-Datei im alten Format (xls). Bitte speichern Sie sie in Excel "
             "als „Excel-Arbeitsmappe (xlsx)“ oder als CSV und laden Sie sie erneut hoch."
+        ),
+        "geopackage": _(
+            "Das ist eine GeoPackage- oder andere SQLite-Datei; der Import liest sie nicht. "
+            "Bitte speichern Sie die Daten (etwa in QGIS) als GeoJSON oder CSV und laden Sie "
+            "sie erneut hoch."
         ),
         "not_a_table": _(
             "Diese Datei ist weder eine Excel-Arbeitsmappe (xlsx) noch eine "
             "GeoJSON-FeatureCollection noch eine CSV-Datei."
         ),
-        "too_many_rows": _(
-            "Die Datei hat mehr als %(limit)d Zeilen. Bitte teilen Sie sie in kleinere "
-            "Dateien auf.",
-            limit=error.details.get("limit", 0),
+        "too_deep": _(
+            "Die GeoJSON-Datei ist zu tief verschachtelt, um sie zu lesen. Bitte prüfen Sie, "
+            "ob sie beim Speichern beschädigt wurde."
         ),
     }
-    return messages.get(
-        error.code,
-        _(
-            "Die Datei ist beschädigt oder unvollständig und kann nicht gelesen werden "
-            "(%(reason)s).",
-            reason=str(error.details.get("reason", ""))[:200],
-        ),
+    if error.code in simple:
+        return simple[error.code]
+    details = error.details
+    if error.code == "too_many_rows":
+        return _(
+            "Die Datei hat mehr als %(limit)d Zeilen. Bitte teilen Sie sie in kleinere "
+            "Dateien auf.",
+            limit=details.get("limit", 0),
+        )
+    if error.code == "too_large":
+        return _(
+            "Die Tabelle ist zu groß: Wir lesen höchstens %(rows)d Zeilen (auch leere) und "
+            "%(columns)d Spalten. Bitte löschen Sie leere Zeilen und Spalten oder teilen Sie "
+            "die Datei auf.",
+            rows=details.get("rows", 0),
+            columns=details.get("columns", 0),
+        )
+    if error.code == "too_large_unpacked":
+        return _(
+            "Die Excel-Datei ist entpackt größer als %(size)d MB. Bitte speichern Sie nur die "
+            "Tabelle mit den Betrieben (ohne Bilder und weitere Blätter) oder eine CSV-Datei.",
+            size=details.get("limit_mb", 0),
+        )
+    if error.code == "geojson":
+        return _geojson_message(details.get("problem"), details.get("feature", 0))
+    return _(
+        "Die Datei ist beschädigt oder unvollständig und kann nicht gelesen werden (%(reason)s).",
+        reason=str(details.get("reason", ""))[:200],
+    )
+
+
+def _geojson_message(problem: str | None, feature: int) -> str:
+    """What is wrong with the structure of a GeoJSON FeatureCollection."""
+    if problem == "features":
+        return _("In der GeoJSON-Datei ist „features“ keine Liste von Features.")
+    if problem == "feature":
+        return _("In der GeoJSON-Datei ist Feature %(number)d kein JSON-Objekt.", number=feature)
+    return _(
+        "In der GeoJSON-Datei hat Feature %(number)d als „properties“ kein JSON-Objekt "
+        '(erwartet wird etwa {"name": "Bäckerei"}).',
+        number=feature,
     )
 
 
 def store_upload(content: bytes, filename: str, actor: StaffUser) -> ImportUpload:
     """Keep an uploaded file for its preview and import, if it reads as a table.
 
-    Raises :class:`ImportFileError` (with the reason, translated) if it does not.
+    The file is read here, once: the table is kept for the upload's later steps
+    (:func:`table_of`). Raises :class:`ImportFileError` (with the reason, translated) if it
+    does not read.
     """
     try:
         table = read_table(content)
@@ -263,6 +312,7 @@ def store_upload(content: bytes, filename: str, actor: StaffUser) -> ImportUploa
     )
     db.session.add(upload)
     db.session.commit()
+    _TABLES.put(_table_key(upload), table)
     return upload
 
 
@@ -272,11 +322,56 @@ def get_upload(upload_id: int) -> ImportUpload | None:
 
 
 def table_of(upload: ImportUpload) -> Table:
-    """The upload's content read as a table (it was readable when it was stored)."""
-    try:
-        return read_table(upload.content)
-    except TableError as error:
-        raise ImportFileError(file_error_message(error)) from None
+    """The upload's content read as a table: read once, then kept (per process, for the
+    last :data:`TABLE_CACHE_SIZE` uploads), so that preview, check and import do not read
+    the file again."""
+    key = _table_key(upload)
+    table = _TABLES.get(key)
+    if table is None:
+        try:
+            table = read_table(upload.content)
+        except TableError as error:
+            raise ImportFileError(file_error_message(error)) from None
+        _TABLES.put(key, table)
+    return table
+
+
+def _table_key(upload: ImportUpload) -> tuple[int, datetime]:
+    """What identifies an upload's content: its id and creation time (ids can be reused
+    after a database is restored or emptied)."""
+    return upload.id, upload.created_at
+
+
+class _TableCache:
+    """The most recently read tables of uploads, by key (thread-safe)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._tables: OrderedDict[tuple, Table] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Table | None:
+        with self._lock:
+            table = self._tables.get(key)
+            if table is not None:
+                self._tables.move_to_end(key)
+            return table
+
+    def put(self, key: tuple, table: Table) -> None:
+        with self._lock:
+            self._tables[key] = table
+            self._tables.move_to_end(key)
+            while len(self._tables) > self.size:
+                self._tables.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tables.clear()
+
+
+#: Uploads kept read (each up to MAX_ROWS rows of MAX_COLUMNS texts).
+TABLE_CACHE_SIZE = 4
+_TABLES = _TableCache(TABLE_CACHE_SIZE)
 
 
 # --- the mapping --------------------------------------------------------------------------

