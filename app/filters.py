@@ -119,7 +119,8 @@ class EmployerFilter:
     @property
     def active_count(self) -> int:
         """How many filter parameters narrow the set."""
-        return len(self.query_args()) - (1 if "radius_km" in self.raw else 0)
+        args = self.query_args()
+        return len(args) - (1 if "radius_km" in args else 0)  # the radius belongs to near
 
 
 def _shown(value: str) -> str:
@@ -249,10 +250,11 @@ def parse_filter(
         raise FilterError(
             "q", _("Der Suchbegriff ist zu lang (höchstens %(max)d Zeichen).", max=MAX_TEXT)
         )
-    raw = {key: ",".join(_values(args, key)) for key in FILTER_PARAMS if key != "q"}
+    raw = {key: ",".join(_values(args, key)) for key in FILTER_PARAMS}
+    # Single-valued parameters: the value that was used (the first), not all of them.
     raw["q"] = text
-    if near is None:
-        raw.pop("radius_km", None)
+    raw["near"] = near.query if near else ""
+    raw["radius_km"] = args.get("radius_km", "").strip() if near else ""
     return EmployerFilter(
         sections=sections,
         divisions=divisions,

@@ -147,3 +147,18 @@ def test_page_and_sort():
     for bad in ("page=0", "page=-1", "page=x"):
         with pytest.raises(FilterError):
             parse_page(MultiDict(parse_qsl(bad)))
+
+
+def test_a_place_counts_once_with_or_without_a_radius():
+    assert parse_filter(MultiDict({"near": "Marl"}), VOCABULARY, resolve).active_count == 1
+    with_radius = parse_filter(MultiDict({"near": "Marl", "radius_km": "5"}), VOCABULARY, resolve)
+    assert with_radius.active_count == 1
+    assert with_radius.query_args() == {"near": "Marl", "radius_km": "5"}
+
+
+def test_permalinks_keep_the_place_that_was_used_not_every_one_given():
+    args = MultiDict([("near", ""), ("near", "Dorsten"), ("radius_km", "5"), ("radius_km", "x")])
+    f = parse_filter(args, VOCABULARY, resolve)
+    assert f.near is None and f.query_args() == {}
+    f = parse_filter(MultiDict([("near", "Marl"), ("near", "Dorsten")]), VOCABULARY, resolve)
+    assert f.query_args() == {"near": "Marl"}
