@@ -72,7 +72,10 @@ def register_blueprints(app: Flask) -> None:
         staff,
         transfer,
     )
+    from app.blueprints.params import Int4Converter
 
+    # Ids in URLs beyond PostgreSQL's integer range give 404 instead of an overflow (500).
+    app.url_map.converters["int"] = Int4Converter
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(questionnaire.bp, url_prefix="/mitmachen")

@@ -72,16 +72,24 @@ MESSAGES = {
         "en": "Please enter a date such as 2027-12-31.",
     },
     "point": {"de": "Dieser Punkt ist ungültig.", "en": "This point is not valid."},
+    "nul": {
+        "de": "Dieses Feld enthält ein unzulässiges Zeichen (Nullzeichen). "
+        "Wir haben es entfernt: bitte prüfen Sie die Eingabe.",
+        "en": "This field contained a character that is not allowed (a null character). "
+        "We removed it: please check your input.",
+    },
     "point_region": {
         "de": "Der Punkt liegt außerhalb der Region. "
         "Bitte ziehen Sie die Markierung auf Ihren Betrieb.",
         "en": "The point is outside the region. Please drag the marker onto your business.",
     },
 }
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+_EMAIL = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s.\x00]{2,}$")
+_EMAIL_MAX_LENGTH = 254
 _PHONE = re.compile(r"^[+\d][\d\s()/\-]{3,}$")
 _POSTAL_CODE = re.compile(r"^\d{5}$")
-_INTEGER = re.compile(r"^\d+$")
+_INTEGER = re.compile(r"^[0-9]{1,12}$")  # int() of thousands of digits raises
+NUL = "\x00"  # PostgreSQL stores no NUL in text or JSONB
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 
@@ -163,6 +171,8 @@ def _check(question: Question, language: str, context: Context):
 
 def _type_rules(question: Question, value, language: str, context: Context) -> None:
     kind = question.type
+    if any(isinstance(text, str) and NUL in text for text in _listed(value)):
+        raise ValidationError(message("nul", language))
     if isinstance(value, str) and question.max_length and len(value) > question.max_length:
         raise ValidationError(
             message("too_long", language, max=question.max_length, length=len(value))
@@ -175,10 +185,8 @@ def _type_rules(question: Question, value, language: str, context: Context) -> N
             raise ValidationError(message("too_big", language, max=question.max))
     elif kind == "email" and not is_email(value):
         raise ValidationError(message("email", language))
-    elif kind == "url":
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or "." not in parts.netloc:
-            raise ValidationError(message("url", language))
+    elif kind == "url" and not is_web_address(value):
+        raise ValidationError(message("url", language))
     elif kind == "phone" and not _PHONE.match(value):
         raise ValidationError(message("phone", language))
     elif kind == "postal_code":
@@ -203,9 +211,31 @@ def _type_rules(question: Question, value, language: str, context: Context) -> N
             raise ValidationError(message("too_many", language, max=question.max_choices))
 
 
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
 def is_email(value: str) -> bool:
-    """Whether ``value`` looks like an e-mail address."""
-    return bool(_EMAIL.match(value))
+    """Whether ``value`` looks like an e-mail address (at most 254 characters)."""
+    return len(value) <= _EMAIL_MAX_LENGTH and bool(_EMAIL.match(value))
+
+
+def is_web_address(value: str) -> bool:
+    """Whether ``value`` is an http(s) address with a host name (malformed ones, such as an
+    unclosed IPv6 bracket, are simply not)."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts.scheme in ("http", "https") and "." in host and not re.search(r"\s", value)
+
+
+def without_nul(value):
+    """``value`` (a text or a list of texts) with every NUL character removed."""
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value.replace(NUL, "") if isinstance(value, str) else value
 
 
 def parse_date(value: str) -> date | None:

@@ -97,7 +97,10 @@ def app(database_url):
     yield app
     with app.app_context():
         db.session.execute(
-            text("TRUNCATE companies, staff_users, outbox_messages RESTART IDENTITY CASCADE")
+            text(
+                "TRUNCATE companies, staff_users, staff_login_failures, outbox_messages"
+                " RESTART IDENTITY CASCADE"
+            )
         )
         db.session.commit()
         db.engine.dispose()

@@ -20,11 +20,12 @@ from app.extensions import db
 from app.i18n import current_language
 from app.map import configured_map
 from app.models import ChangeRequest, CompanyStatus
-from app.services import audit, curation, duplicates
+from app.services import audit, curation, duplicates, owner_links
 from app.services import questionnaire as questionnaire_service
 from questionnaire import build_form, clean_answers
 from questionnaire.engine import form_data, parse_point
 
+from .params import VersionMissing, form_version, id_in_query, page_number, version_missing_message
 from .staff import protect
 
 bp = Blueprint("curation", __name__)
@@ -44,18 +45,10 @@ def _company(company_id: int):
     return curation.entry(company_id) or abort(404)
 
 
-def _version() -> int | None:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
-        return None
-
-
-def _page_number() -> int:
-    try:
-        return max(int(request.args.get("seite", "1")), 1)
-    except ValueError:
-        return 1
+def _version_refused(company_id: int):
+    """Back to the entry with the message that the form lacked the entry's version."""
+    flash(version_missing_message())
+    return redirect(url_for(".entry", company_id=company_id)), 303
 
 
 @bp.get("/pruefen")
@@ -71,7 +64,7 @@ def entries():
     if status and status not in {s.value for s in CompanyStatus}:
         status = ""
     text = request.args.get("q", "")[:200]
-    page = _page_number()
+    page = page_number()
     rows, total = curation.search_entries(status=status or None, text=text, page=page)
     return render_template(
         "curation/entries.html",
@@ -147,7 +140,12 @@ def save(company_id: int):
         return _render_edit(company, form, 422)
     answers = clean_answers(questionnaire_service.entry_step(), form)
     try:
-        curation.save_edit(company, answers, current_user, _version())
+        version = form_version()
+    except VersionMissing:
+        flash(version_missing_message())
+        return _render_edit(company, form, 400)
+    try:
+        curation.save_edit(company, answers, current_user, version)
     except curation.EditConflict:
         db.session.rollback()
         return _conflict(company, answers, form)
@@ -180,14 +178,18 @@ def decide(company_id: int, word: str):
     action = DECISIONS[word]
     reason = request.form.get("reason", "")[:2000]
     try:
+        version = form_version()
+    except VersionMissing:
+        return _version_refused(company.id)
+    try:
         if action == "approve":
-            curation.approve(company, current_user, _version())
+            curation.approve(company, current_user, version)
         elif action == "reject":
-            curation.reject(company, current_user, reason, _version())
+            curation.reject(company, current_user, reason, version)
         elif action == "archive":
-            curation.archive(company, current_user, reason, _version())
+            curation.archive(company, current_user, reason, version)
         else:
-            curation.restore(company, current_user, _version())
+            curation.restore(company, current_user, version)
     except curation.EditConflict:
         db.session.rollback()
         flash(
@@ -245,7 +247,7 @@ def decide_change(change_id: int, word: str):
     change = _change(change_id)
     try:
         if word == "uebernehmen":
-            curation.apply_change(change, current_user, _version())
+            curation.apply_change(change, current_user, form_version())
             flash(_("Die Änderung ist übernommen; der Betrieb wurde benachrichtigt."))
         else:
             curation.reject_change(change, current_user, request.form.get("reason", "")[:2000])
@@ -258,6 +260,9 @@ def decide_change(change_id: int, word: str):
         db.session.rollback()
         flash(str(error))
         return redirect(url_for(".change", change_id=change.id)), 303
+    except VersionMissing:
+        flash(version_missing_message())
+        return redirect(url_for(".change", change_id=change.id)), 303
     return redirect(url_for(".entry", company_id=change.company_id)), 303
 
 
@@ -267,12 +272,10 @@ def merge(company_id: int, other_id: int):
     keep, drop = _company(company_id), _company(other_id)
     if request.method == "POST":
         try:
-            versions = (
-                int(request.form.get("keep_version", "")),
-                int(request.form.get("drop_version", "")),
-            )
-        except ValueError:
-            versions = (None, None)
+            versions = (form_version("keep_version"), form_version("drop_version"))
+        except VersionMissing:
+            flash(version_missing_message())
+            return redirect(url_for(".merge", company_id=keep.id, other_id=drop.id)), 303
         try:
             duplicates.merge(
                 keep, drop, current_user, keep_version=versions[0], drop_version=versions[1]
@@ -318,11 +321,8 @@ def enter_for_business():
 @bp.get("/protokoll")
 def audit_log():
     """The audit log, newest first (optionally for one entry)."""
-    try:
-        company_id = int(request.args["eintrag"]) if request.args.get("eintrag") else None
-    except ValueError:
-        company_id = None
-    page = _page_number()
+    company_id = id_in_query("eintrag")
+    page = page_number()
     rows, total = audit.entries(company_ids=None if company_id is None else [company_id], page=page)
     return render_template(
         "curation/audit.html",
@@ -333,3 +333,17 @@ def audit_log():
         company_id=company_id,
         changed=audit.changed,
     )
+
+
+@bp.post("/eintraege/<int:company_id>/links-sperren")
+def revoke_links(company_id: int):
+    """Make every edit and confirm link sent to the entry's owner invalid (audit-logged)."""
+    company = _company(company_id)
+    owner_links.revoke(company, current_user)
+    flash(
+        _(
+            "Alle bisher verschickten Links zum Ändern und Bestätigen dieses Eintrags sind "
+            "jetzt ungültig. Der Betrieb kann unter „Eintrag ändern“ einen neuen Link anfordern."
+        )
+    )
+    return redirect(url_for(".entry", company_id=company.id)), 303

@@ -15,17 +15,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from app.extensions import limiter
 from app.i18n import current_language
 from app.map import configured_map
-from app.services import geocoding, tokens
+from app.services import geocoding, owner_links, tokens
 from app.services import questionnaire as service
 from app.services.curation import absolute_url
 from app.services.mail import send_mail
-from questionnaire import build_form, clean_answers
-from questionnaire.engine import is_email, parse_point
+from questionnaire import build_form, clean_answers, message
+from questionnaire.engine import NUL, is_email, parse_point, without_nul
 
 bp = Blueprint("questionnaire", __name__)
 DRAFT = "questionnaire_draft"
@@ -34,15 +35,50 @@ HONEYPOT = "firmensitz_url"
 
 def _draft():
     """The visitor's open draft: from the session, or (when the session expired while a step
-    was open) from the signed draft token every step form carries."""
+    was open) from the signed draft token every step form carries, which is then kept in the
+    session. Only for requests that passed the CSRF check."""
     draft = service.open_draft(session.get(DRAFT))
-    if draft is None and request.method == "POST" and request.form.get("draft"):
-        try:
-            draft = service.draft_from_token(request.form["draft"])
-        except tokens.TokenInvalid:
-            return None
-        session[DRAFT] = draft.id
+    if draft is None:
+        draft = _draft_named_by_form()
+        if draft is not None:
+            session[DRAFT] = draft.id
     return draft
+
+
+def _draft_named_by_form():
+    """The open draft the posted form's draft token names, or None; the session is left as
+    it is."""
+    if request.method != "POST" or not request.form.get("draft"):
+        return None
+    try:
+        return service.draft_from_token(request.form["draft"])
+    except tokens.TokenInvalid:
+        return None
+
+
+def _action() -> str:
+    """The button the step was sent with; a missing or unknown one counts as "next"."""
+    action = request.form.get("action", "next")
+    return action if action in ("back", "later", "submit") else "next"
+
+
+def _submits() -> bool:
+    """Whether this request would finish the questionnaire: a POST of the last step with any
+    button but back or later. The one test behind both the submit rate limit and
+    :func:`_submit` (honeypot), so no button or missing button gets around them."""
+    return (
+        request.method == "POST"
+        and (request.view_args or {}).get("step_key") == service.definition().keys[-1]
+        and _action() not in ("back", "later")
+    )
+
+
+def _posted_input() -> tuple[MultiDict, set[str]]:
+    """The posted form without NUL characters (PostgreSQL stores none), and the names of the
+    fields that had one."""
+    had_nul = {key for key, value in request.form.items(multi=True) if NUL in value}
+    cleaned = MultiDict((key, without_nul(value)) for key, value in request.form.items(multi=True))
+    return cleaned, had_nul
 
 
 def _step_form(step, formdata=None, data=None) -> Form:
@@ -84,23 +120,26 @@ def _render_step(draft, step, form, status=200, notice=None):
 
 
 def step_after_expired_form():
-    """A step sent with an expired CSRF token or session: shown again with the typed input."""
-    draft = _draft()
+    """A step sent with an expired CSRF token or session: shown again with the typed input.
+
+    The request failed the CSRF check, so it changes nothing in the session: a draft named
+    only by the form's token is shown but not adopted; that happens when the visitor sends the
+    form again, now with a valid CSRF token.
+    """
+    draft = service.open_draft(session.get(DRAFT)) or _draft_named_by_form()
     step = service.definition().step((request.view_args or {}).get("step_key", ""))
     if draft is None or step is None:
-        flash(_("Ihre Sitzung war abgelaufen. Bitte öffnen Sie Ihren persönlichen Link erneut."))
-        return redirect(url_for(".start_page"))
+        notice = _("Ihre Sitzung war abgelaufen. Bitte öffnen Sie Ihren persönlichen Link erneut.")
+        return _render_start(None, notice=notice, status=400)
     notice = _(
         "Das Formular war zu lange geöffnet. Ihre Eingaben sind noch da: "
         "bitte prüfen Sie sie und senden Sie erneut."
     )
-    return _render_step(draft, step, _step_form(step, formdata=request.form), 400, notice)
+    formdata, _had_nul = _posted_input()
+    return _render_step(draft, step, _step_form(step, formdata=formdata), 400, notice)
 
 
-@bp.get("/")
-def start_page():
-    """What the questionnaire is, how long it takes, and the button to start."""
-    draft = _draft()
+def _render_start(draft, notice=None, status=200):
     return render_template(
         "questionnaire/start.html",
         steps=service.definition().steps,
@@ -108,7 +147,14 @@ def start_page():
         resume_step=service.first_open_step(draft) if draft else None,
         language=current_language(),
         honeypot=HONEYPOT,
-    )
+        notice=notice,
+    ), status
+
+
+@bp.get("/")
+def start_page():
+    """What the questionnaire is, how long it takes, and the button to start."""
+    return _render_start(_draft())
 
 
 @bp.post("/start")
@@ -123,12 +169,12 @@ def start():
 
 
 @bp.route("/schritt/<step_key>", methods=["GET", "POST"])
-@limiter.limit(
-    "10 per hour", methods=["POST"], exempt_when=lambda: request.form.get("action") != "submit"
-)
+@limiter.limit("10 per hour", methods=["POST"], exempt_when=lambda: not _submits())
 def step(step_key: str):
-    """Show a step; on POST save it and go on, go back, or keep it for later."""
+    """Show a step; on POST save it and go on, go back, keep it for later, or submit."""
     draft = _draft()
+    if draft is None and (finished := service.submitted_draft(session.get(DRAFT))):
+        return _finished(finished)  # sent again, e.g. by a double click: thank you once more
     if draft is None:
         flash(
             _("Bitte beginnen Sie den Fragebogen hier (oder öffnen Sie Ihren persönlichen Link).")
@@ -148,47 +194,81 @@ def step(step_key: str):
             draft, step, _step_form(step, data=service.step_values(draft, step_key))
         )
 
-    form = _step_form(step, formdata=request.form)
-    action = request.form.get("action", "next")
+    formdata, had_nul = _posted_input()
+    form = _step_form(step, formdata=formdata)
+    if had_nul:
+        return _refuse_nul(draft, step, form, had_nul)
+    action = _action()
     keys = service.definition().keys
-    raw = service.typed_input(step, request.form)
     if action == "back":
-        service.keep_input(draft, step_key, raw)
+        service.keep_input(draft, step_key, service.typed_input(step, formdata))
         previous = keys[max(keys.index(step_key) - 1, 0)]
         return redirect(url_for(".step", step_key=previous))
     if action == "later":
-        service.keep_input(draft, step_key, raw)
+        service.keep_input(draft, step_key, service.typed_input(step, formdata))
         address = draft.answers.get("contact_email")
         if address:
-            _send_resume_link(draft, address)
-            session["resume_link_sent_to"] = address
+            session["resume_mail"] = [address, _send_resume_link(draft, address)]
         return redirect(url_for(".saved"))
+    if _submits():
+        return _submit(draft, step, form)
     if not form.validate():
         return _render_step(draft, step, form, status=422)
-    if action == "submit" and request.form.get(HONEYPOT):
-        return redirect(url_for(".done"))
     next_step = service.save_step(draft, step_key, clean_answers(step, form))
-    if next_step is not None:
-        return redirect(url_for(".step", step_key=next_step))
-    result = service.submit(draft)
+    return redirect(url_for(".step", step_key=next_step))
+
+
+def _refuse_nul(draft, step, form, had_nul: set[str]):
+    """The step again (422) with the input kept but its NUL characters removed, and the
+    fields that had one marked; nothing is stored."""
+    for key in sorted(key for key in had_nul if key in form):
+        form[key].errors = [message("nul", current_language())]
+    notice = _(
+        "Ihre Eingabe enthielt ein unzulässiges Zeichen (Nullzeichen). Wir haben es entfernt "
+        "und noch nichts gespeichert: bitte prüfen Sie Ihre Angaben und senden Sie erneut."
+    )
+    return _render_step(draft, step, form, status=422, notice=notice)
+
+
+def _submit(draft, step, form):
+    """Finish the questionnaire: the only way to submit, taken exactly when :func:`_submits`
+    holds (so the submit rate limit applied). A filled honeypot gets the thank-you page and
+    nothing is stored; a second submission of the same draft (double click) too."""
+    if request.form.get(HONEYPOT):
+        return redirect(url_for(".done"))
+    if not form.validate():
+        return _render_step(draft, step, form, status=422)
+    submission = service.submit(draft, step.key, clean_answers(step, form))
+    address = draft.answers.get("contact_email")
+    if submission.created and draft.kind == "new" and address:
+        send_mail(
+            address,
+            _("Ihr Eintrag im KMU-Atlas ist eingegangen"),
+            render_template("questionnaire/mail_received.txt", name=submission.result.name),
+            purpose="received",
+            draft_id=draft.id,
+        )
+    return _finished(draft)
+
+
+def _finished(draft):
+    """Close the submitted draft in the session and show the thank-you page."""
     session.pop(DRAFT, None)
     session["questionnaire_result"] = draft.kind
-    if draft.kind == "new" and draft.answers.get("contact_email"):
-        send_mail(
-            draft.answers["contact_email"],
-            _("Ihr Eintrag im KMU-Atlas ist eingegangen"),
-            render_template("questionnaire/mail_received.txt", name=result.name),
-        )
     return redirect(url_for(".done"))
 
 
-def _send_resume_link(draft, address: str) -> None:
+def _send_resume_link(draft, address: str) -> str:
+    """Mail the resume link within the limits; return "" when sent, else why it was not
+    ("recent" or "daily")."""
     link = absolute_url(".resume", token=service.resume_token(draft))
-    send_mail(
+    held_back = service.send_resume_link(
+        draft,
         address,
         _("Ihr Link zum KMU-Atlas-Fragebogen"),
         render_template("questionnaire/mail_resume.txt", link=link),
     )
+    return held_back.reason if held_back else ""
 
 
 @bp.route("/gespeichert", methods=["GET", "POST"])
@@ -199,19 +279,19 @@ def saved():
     if draft is None:
         return redirect(url_for(".start_page"))
     link = absolute_url(".resume", token=service.resume_token(draft))
-    sent_to = session.pop("resume_link_sent_to", None)
+    mail = session.pop("resume_mail", None)
     error = None
     if request.method == "POST":
         address = request.form.get("email", "").strip()
         if not is_email(address):
             error = _("Das ist keine gültige E-Mail-Adresse.")
         else:
-            _send_resume_link(draft, address)
-            sent_to = address
+            mail = [address, _send_resume_link(draft, address)]
     return render_template(
         "questionnaire/saved.html",
         link=link,
-        sent_to=sent_to,
+        mail_to=mail[0] if mail else None,
+        mail_held_back=mail[1] if mail else "",
         error=error,
         email=draft.answers.get("contact_email") or "",
     ), 422 if error else 200
@@ -244,6 +324,7 @@ def request_edit_link():
     if request.method == "POST":
         address = request.form.get("email", "").strip().lower()
         for company in service.published_by_contact(address):
+            owner_links.renew(company)  # a new link: the ones sent before stop working
             send_mail(
                 company.contact_email,
                 _("Ihr Link zum Ändern des Eintrags"),

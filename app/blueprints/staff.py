@@ -16,7 +16,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -82,14 +81,15 @@ def login():
         if current_user.is_authenticated:
             return redirect(next_url or url_for("dashboard.index"))
         return _login_page(200, next_url=next_url)
-    email = request.form.get("email", "").strip()
-    password = request.form.get("password", "")
+    email = request.form.get("email", "").strip()[:254]
+    password = request.form.get("password", "")[:1024]
     try:
-        user = accounts.authenticate(email, password)
-    except accounts.AccountLocked as locked:
+        user = accounts.authenticate(email, password, client=request.remote_addr or "")
+    except accounts.TooManyAttempts:
         message = _(
-            "Zu viele Fehlversuche: Das Konto ist bis %(time)s Uhr gesperrt.",
-            time=format_datetime(locked.until, "HH:mm"),
+            "Zu viele Fehlversuche von diesem Gerät. Bitte warten Sie %(minutes)d Minuten "
+            "und versuchen Sie es dann erneut.",
+            minutes=accounts.THROTTLE_MINUTES,
         )
         return _login_page(429, message, email, next_url)
     if user is None:
@@ -102,7 +102,9 @@ def login():
 
 @bp.post("/abmelden")
 def logout():
-    """Sign out and end the session."""
+    """Sign out and end the session on the server too (a copied cookie no longer works)."""
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user)
     logout_user()
     session.clear()
     flash(_("Sie sind abgemeldet."))

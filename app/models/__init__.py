@@ -17,7 +17,7 @@ from app.models.questionnaire import (
     OutboxMessage,
     QuestionnaireDraft,
 )
-from app.models.staff import AuditEntry, ImportUpload, StaffRole, StaffUser
+from app.models.staff import AuditEntry, ImportUpload, LoginFailure, StaffRole, StaffUser
 from app.models.taxonomy import FamilyCriterion, KldbArea, KldbGroup, WzDivision, WzSection
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "ImportUpload",
     "KldbArea",
     "KldbGroup",
+    "LoginFailure",
     "Municipality",
     "OutboxMessage",
     "PostalCode",

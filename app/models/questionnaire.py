@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, func
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -92,12 +92,21 @@ class GeocodeCache(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """Every e-mail the app sends, kept as a record (and the only delivery in development)."""
+    """Every e-mail the app sends, kept as a record (and the only delivery in development).
+
+    ``purpose`` (e.g. "resume") and ``draft_id`` say why a message was sent; mail that anyone
+    can trigger (the resume link) is limited by counting these records.
+    """
 
     __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_purpose_created_at", "purpose", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(String(254))
+    purpose: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    draft_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_drafts.id", ondelete="SET NULL"), index=True
+    )
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     transport: Mapped[str] = mapped_column(String(10))  # log | smtp

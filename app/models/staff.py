@@ -33,8 +33,8 @@ class StaffRole(enum.StrEnum):
 class StaffUser(UserMixin, db.Model):
     """A member of the agency's staff. Passwords are stored as scrypt hashes only.
 
-    ``session_generation`` is part of the login session: raising it (new password, account
-    switched off) ends every session of this account at its next request.
+    ``session_generation`` is part of the login session and checked on every request: raising
+    it (signing out, new password, account switched off) ends every session of this account.
     """
 
     __tablename__ = "staff_users"
@@ -55,8 +55,6 @@ class StaffUser(UserMixin, db.Model):
     )
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     session_generation: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -74,6 +72,24 @@ class StaffUser(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} {self.role}>"
+
+
+class LoginFailure(db.Model):
+    """A wrong sign-in attempt, kept for a short while to slow down password guessing.
+
+    Counted per (address, client) and per client, never per account alone, so that nobody
+    can lock a colleague out by typing wrong passwords for their address. ``account_key`` is
+    a keyed hash of the address typed (existing or not), so the table lists no addresses.
+    """
+
+    __tablename__ = "staff_login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
 
 
 class AuditEntry(db.Model):

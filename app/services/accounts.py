@@ -1,25 +1,39 @@
-"""Staff accounts: creation, password checks with lock-out, and the admin's changes.
+"""Staff accounts: creation, password checks with throttling, sessions, the admin's changes.
 
-Passwords are hashed with scrypt (Werkzeug's default KDF). After ``MAX_FAILED_LOGINS`` wrong
-passwords in a row an account is locked for ``LOCK_MINUTES``; even the right password is then
-refused until the time is up.
+Passwords are hashed with scrypt (Werkzeug's default KDF). Wrong passwords are counted per
+(address typed, client address) and per client address over ``THROTTLE_MINUTES``; past
+``MAX_FAILURES_PER_ACCOUNT`` or ``MAX_FAILURES_PER_CLIENT`` that client's attempts are refused
+for a while. The account itself is never locked, so nobody can lock a colleague out, and the
+answers are the same whether the address belongs to an account or not.
+
+A login session names the account and its ``session_generation``; raising the generation
+(signing out, a new password, the account switched off) ends every session of the account.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import StaffRole, StaffUser
+from app.models import LoginFailure, StaffRole, StaffUser
 from questionnaire.engine import is_email
 
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
+#: Wrong passwords for one address from one client before that client must wait.
+MAX_FAILURES_PER_ACCOUNT = 5
+#: Wrong passwords from one client (any addresses) before it must wait.
+MAX_FAILURES_PER_CLIENT = 20
+#: How long wrong passwords count.
+THROTTLE_MINUTES = 15
 MIN_PASSWORD_LENGTH = 12
+#: The largest id PostgreSQL's integer holds (a larger one never names an account).
+MAX_ID = 2**31 - 1
 #: Checked against when the e-mail is unknown, so that both cases take the same time.
 _DUMMY_HASH = generate_password_hash("not a real password, only for timing")
 
@@ -28,12 +42,8 @@ class AccountError(ValueError):
     """An account could not be created or changed; the message says why (translated)."""
 
 
-class AccountLocked(Exception):
-    """Too many wrong passwords: the account is locked until ``until``."""
-
-    def __init__(self, until: datetime):
-        super().__init__(until)
-        self.until = until
+class TooManyAttempts(Exception):
+    """Too many wrong passwords from this client (for this address, or for any)."""
 
 
 def now() -> datetime:
@@ -82,44 +92,95 @@ def create_staff(email: str, name: str, password: str, role: StaffRole | str) ->
     return user
 
 
-def authenticate(email: str, password: str) -> StaffUser | None:
-    """The account if the password is right; None if not; AccountLocked while locked.
+def account_key(email: str) -> str:
+    """A keyed hash of a typed address (case and spaces ignored): what failures are kept by."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
-    Every wrong password counts; the fifth in a row locks the account for a while. A right
-    password resets the count.
+
+def _window_start():
+    """The start of the time in which failures count (by the database's clock)."""
+    return func.now() - timedelta(minutes=THROTTLE_MINUTES)
+
+
+def _recent_failures(*conditions) -> int:
+    return db.session.scalar(
+        select(func.count()).where(LoginFailure.at > _window_start(), *conditions)
+    )
+
+
+def check_throttle(email: str, client: str) -> None:
+    """TooManyAttempts if this client typed too many wrong passwords lately, for this address
+    or for any. Whether the address has an account plays no part."""
+    if _recent_failures(LoginFailure.client == client) >= MAX_FAILURES_PER_CLIENT:
+        raise TooManyAttempts
+    key = account_key(email)
+    if (
+        _recent_failures(LoginFailure.client == client, LoginFailure.account_key == key)
+        >= MAX_FAILURES_PER_ACCOUNT
+    ):
+        raise TooManyAttempts
+
+
+def _record_failure(email: str, client: str) -> None:
+    """Count a wrong password, and forget failures too old to count."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at <= _window_start()))
+    db.session.add(LoginFailure(account_key=account_key(email), client=client[:64]))
+    db.session.commit()
+
+
+def authenticate(email: str, password: str, client: str = "") -> StaffUser | None:
+    """The account if the password is right, else None; TooManyAttempts while ``client`` (the
+    caller's network address) must wait.
+
+    Unknown addresses, switched-off accounts and wrong passwords are treated alike: each counts
+    as a failure of (address, client). A right password clears that client's failures for the
+    address.
     """
+    check_throttle(email, client)
     user = by_email(email)
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)
+        _record_failure(email, client)
         return None
-    if user.locked_until and user.locked_until > now():
-        raise AccountLocked(user.locked_until)
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now() + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-            db.session.commit()
-            raise AccountLocked(user.locked_until)
-        db.session.commit()
+        _record_failure(email, client)
         return None
-    user.failed_logins = 0
-    user.locked_until = None
+    db.session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.client == client, LoginFailure.account_key == account_key(email)
+        )
+    )
     user.last_login_at = now()
     db.session.commit()
     return user
 
 
 def load(user_id: str) -> StaffUser | None:
-    """The account a login session names, if the session is still valid (Flask-Login)."""
+    """The account a login session names, if the session is still valid (Flask-Login's user
+    loader, run on every request): the account is active and its session generation is the
+    one the session was started with."""
     try:
         account_id, generation = (int(part) for part in user_id.split(":"))
     except ValueError:
+        return None
+    if not 0 < account_id <= MAX_ID:
         return None
     user = db.session.get(StaffUser, account_id)
     if user is None or not user.active or user.session_generation != generation:
         return None
     return user
+
+
+def end_sessions(user: StaffUser) -> None:
+    """End every session of the account, this one included (signing out): a copied session
+    cookie is refused from now on."""
+    db.session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user.id)
+        .values(session_generation=StaffUser.session_generation + 1)
+    )
+    db.session.commit()
 
 
 def all_staff() -> list[StaffUser]:
@@ -158,6 +219,4 @@ def update_staff(
         check_password_rules(password)
         user.password_hash = generate_password_hash(password)
         user.session_generation += 1
-        user.failed_logins = 0
-        user.locked_until = None
     db.session.commit()

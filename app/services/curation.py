@@ -3,7 +3,9 @@ change requests. Each decision is one transaction with its audit record; the own
 e-mail after it is committed.
 
 Decisions name the version of the entry the curator saw (``expected_version``): if someone else
-changed it meanwhile, :class:`EditConflict` is raised and nothing is written.
+changed it meanwhile, :class:`EditConflict` is raised and nothing is written. The entry's row is
+locked (``SELECT … FOR UPDATE``) before its version is checked, so of two saves at the same
+moment the second waits for the first and then sees the conflict.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from app.models import (
     QuestionnaireDraft,
     StaffUser,
 )
-from app.services import audit
+from app.services import audit, owner_links
 from app.services import questionnaire as questionnaire_service
 from app.services.employers import fold_for_search
 from app.services.mail import send_mail
@@ -131,10 +133,27 @@ def pending_changes(company: Company) -> list[ChangeRequest]:
     )
 
 
+def lock(*companies: Company) -> None:
+    """Lock the entries' rows until the end of the transaction and reload them, so that the
+    version check and the changes after it see what a concurrent save committed (rows are
+    locked in id order, so two merges cannot deadlock)."""
+    for company in sorted(companies, key=lambda c: c.id):
+        db.session.refresh(company, with_for_update=True)
+
+
 def check_version(company: Company, expected_version: int | None) -> None:
-    """EditConflict if the entry is no longer at the version the curator saw."""
-    if expected_version is not None and company.version != expected_version:
+    """EditConflict if the entry is no longer at the version the curator saw; CurationError if
+    the version is missing (the check could not run). Call :func:`lock` first."""
+    if expected_version is None:
+        raise CurationError(_("Die Angabe, welchen Stand des Eintrags Sie gesehen haben, fehlt."))
+    if company.version != expected_version:
         raise EditConflict(company, audit.snapshot(company))
+
+
+def touch(company: Company) -> None:
+    """Mark the entry changed, so that its version goes up even if only its sectors,
+    occupations or other associations changed (they do not raise it by themselves)."""
+    company.updated_at = func.now()
 
 
 def commit_or_conflict(company: Company) -> None:
@@ -164,12 +183,16 @@ def _change_status(
     expected_version: int | None,
     note: str = "",
 ) -> None:
+    lock(company)
     check_version(company, expected_version)
     before = audit.snapshot(company)
     company.status = to
     if to is CompanyStatus.PUBLISHED:
         company.published_at = company.published_at or func.now()
         company.confirmed_at = func.now()
+    else:
+        # Links mailed to the owner must not come back to life if the entry is published again.
+        owner_links.renew(company)
     flush_or_conflict(company)
     audit.record(
         action, company, actor=actor, before=before, after=audit.snapshot(company), note=note
@@ -230,6 +253,7 @@ def save_edit(
     company: Company, answers: dict, actor: StaffUser, expected_version: int | None
 ) -> None:
     """Store the staff's edit of any field (validated answers of the entry form)."""
+    lock(company)
     check_version(company, expected_version)
     before = audit.snapshot(company)
     questionnaire_service.apply_answers(company, answers)
@@ -241,6 +265,7 @@ def save_edit(
     if company.status is CompanyStatus.PUBLISHED and company.location is None:
         db.session.rollback()
         raise CurationError(_("Ein veröffentlichter Eintrag braucht eine Lage auf der Karte."))
+    touch(company)
     audit.record("edit", company, actor=actor, before=before, after=after)
     commit_or_conflict(company)
 
@@ -252,6 +277,7 @@ def apply_change(
     if change.status != "pending":
         raise CurationError(_("Über diese Änderung wurde schon entschieden."))
     company = change.company
+    lock(company)
     check_version(company, expected_version)
     before = audit.snapshot(company)
     questionnaire_service.apply_answers(company, questionnaire_service.change_answers(change))

@@ -18,13 +18,15 @@ from sqlalchemy import cast, func, or_, select
 
 from app.extensions import db
 from app.models import Company, CompanyStatus, ConsentRecord, FamilyCertificate
-from app.services import audit
+from app.services import audit, owner_links
 from app.services.curation import (
     CurationError,
     EditConflict,
     check_version,
     commit_or_conflict,
     flush_or_conflict,
+    lock,
+    touch,
 )
 from app.services.employers import fold_for_search, point
 
@@ -169,6 +171,7 @@ def merge(
 
     if keep.id == drop.id:
         raise CurationError(_("Ein Eintrag kann nicht mit sich selbst zusammengeführt werden."))
+    lock(keep, drop)
     if drop.merged_into_id is not None or keep.merged_into_id is not None:
         raise CurationError(_("Einer der Einträge wurde schon zusammengeführt."))
     check_version(keep, keep_version)
@@ -191,6 +194,8 @@ def merge(
         record.company_id = keep.id
     drop.status = CompanyStatus.ARCHIVED
     drop.merged_into_id = keep.id
+    owner_links.renew(drop)
+    touch(keep)
     flush_or_conflict(keep)
     audit.record(
         "merge", keep, actor=actor, before=keep_before, after=audit.snapshot(keep),

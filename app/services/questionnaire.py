@@ -7,7 +7,8 @@ approves (curation issue).
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -32,10 +33,11 @@ from app.models import (
     WzSection,
 )
 from app.services import tokens
+from app.services.mail import MailLimit, send_limited
 from app.services.slugs import unique_slug
 from questionnaire import Context, Questionnaire, mapped_values
-from questionnaire.definition import Step
-from questionnaire.engine import form_data, is_required
+from questionnaire.definition import Question, Step
+from questionnaire.engine import form_data, is_required, without_nul
 
 #: Languages offered in the questionnaire, most common in the region first.
 QUESTIONNAIRE_LANGUAGES = (
@@ -44,8 +46,32 @@ QUESTIONNAIRE_LANGUAGES = (
 )  # fmt: skip
 
 
+#: Kept (unchecked) input is cut to the question's max_length, or to this without one.
+RAW_DEFAULT_MAX_LENGTH = 100
+#: At most this many ticked options of one question are kept, each at most this long.
+RAW_MAX_CHOICES = 200
+RAW_MAX_CHOICE_LENGTH = 50  # option values are short codes and keys
+
+#: The resume link goes to an address once an hour per draft; an address gets at most five
+#: a day, and one draft is sent to at most five addresses a day.
+RESUME_MAIL_LIMITS = (
+    MailLimit(1, timedelta(hours=1), "recent", per_draft=True),
+    MailLimit(5, timedelta(days=1), "daily"),
+    MailLimit(5, timedelta(days=1), "daily", per_recipient=False, per_draft=True),
+)
+
+
 class StepLocked(Exception):
     """A step after the first unfinished one was asked for."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What submitting a draft gave: the entry or change request, and whether this call made
+    it (False: the draft had been submitted before, e.g. by a double click)."""
+
+    result: Company | ChangeRequest | None
+    created: bool
 
 
 def definition() -> Questionnaire:
@@ -95,10 +121,18 @@ def start_draft(language: str, *, staff: bool = False) -> QuestionnaireDraft:
 
 def open_draft(draft_id: int | None) -> QuestionnaireDraft | None:
     """The draft with this id if it is still open (not submitted), else None."""
-    if draft_id is None:
+    if not isinstance(draft_id, int):
         return None
     draft = db.session.get(QuestionnaireDraft, draft_id)
     return draft if draft and draft.submitted_at is None else None
+
+
+def submitted_draft(draft_id: int | None) -> QuestionnaireDraft | None:
+    """The draft with this id if it has been submitted, else None."""
+    if not isinstance(draft_id, int):
+        return None
+    draft = db.session.get(QuestionnaireDraft, draft_id)
+    return draft if draft and draft.submitted_at is not None else None
 
 
 def first_open_step(draft: QuestionnaireDraft) -> str:
@@ -121,28 +155,51 @@ def step_values(draft: QuestionnaireDraft, step_key: str) -> dict:
 
 
 def keep_input(draft: QuestionnaireDraft, step_key: str, raw: dict) -> None:
-    """Keep what was typed on a step without checking it (going back, saving for later)."""
-    draft.raw_input = {**draft.raw_input, step_key: raw}
+    """Keep what was typed on a step without checking it (going back, saving for later).
+
+    Only the step's own questions are kept, cut to the lengths the answers may have
+    (see :func:`typed_input`); ``step_key`` must be a step of the questionnaire.
+    """
+    step = definition().step(step_key)
+    keys = {question.key for question in step.questions}
+    kept = {key: value for key, value in raw.items() if key in keys}
+    draft.raw_input = {**draft.raw_input, step_key: kept}
     db.session.commit()
 
 
-def typed_input(step, formdata) -> dict:
-    """What was typed on a step, unchecked, in the shape the form takes back."""
-    return {
-        q.key: formdata.getlist(q.key) if q.type == "multi_choice" else formdata.get(q.key)
-        for q in step.questions
-    }
+def typed_input(step: Step, formdata) -> dict:
+    """What was typed on a step, unchecked, in the shape the form takes back: NUL characters
+    removed, and bounded like the answers (texts cut to the question's max_length, at most
+    :data:`RAW_MAX_CHOICES` ticked options)."""
+    return {question.key: _bounded(question, formdata) for question in step.questions}
+
+
+def _bounded(question: Question, formdata):
+    """One question's typed value from ``formdata``, without NUL and cut to size."""
+    if question.type == "multi_choice":
+        values = formdata.getlist(question.key)[:RAW_MAX_CHOICES]
+        return [without_nul(value)[:RAW_MAX_CHOICE_LENGTH] for value in values]
+    value = formdata.get(question.key)
+    if value is None:
+        return None
+    return without_nul(value)[: question.max_length or RAW_DEFAULT_MAX_LENGTH]
 
 
 def save_step(draft: QuestionnaireDraft, step_key: str, answers: dict) -> str | None:
     """Store a step's validated answers; return the next step's key (None after the last)."""
+    _store_answers(draft, step_key, answers)
+    db.session.commit()
     keys = definition().keys
     index = keys.index(step_key)
+    return keys[index + 1] if index + 1 < len(keys) else None
+
+
+def _store_answers(draft: QuestionnaireDraft, step_key: str, answers: dict) -> None:
+    """Put a step's validated answers into the draft (not committed)."""
+    index = definition().index(step_key)
     draft.answers = {**draft.answers, **answers}
     draft.raw_input = {k: v for k, v in draft.raw_input.items() if k != step_key}
     draft.completed_steps = max(draft.completed_steps, index + 1)
-    db.session.commit()
-    return keys[index + 1] if index + 1 < len(keys) else None
 
 
 def resume_token(draft: QuestionnaireDraft) -> str:
@@ -157,6 +214,16 @@ def draft_from_token(token: str) -> QuestionnaireDraft:
     if draft is None or draft.token_generation != generation:
         raise tokens.TokenInvalid
     return draft
+
+
+def send_resume_link(
+    draft: QuestionnaireDraft, address: str, subject: str, body: str
+) -> MailLimit | None:
+    """Mail the resume link to ``address`` within :data:`RESUME_MAIL_LIMITS`; return the limit
+    that held it back, or None when it was sent."""
+    return send_limited(
+        address, subject, body, purpose="resume", draft_id=draft.id, limits=RESUME_MAIL_LIMITS
+    )
 
 
 def revoke_links(draft: QuestionnaireDraft) -> None:
@@ -264,18 +331,52 @@ def _apply(company: Company, values: dict, answers: dict) -> None:
         setattr(company, key, value)
 
 
-def submit(draft: QuestionnaireDraft) -> Company | ChangeRequest:
-    """Finish a draft: a new entry (pending, with consent record) or a change request."""
-    questionnaire = definition()
+def submit(draft: QuestionnaireDraft, step_key: str, answers: dict) -> Submission:
+    """Store the last step's validated answers and finish the draft: a new entry (pending,
+    with consent record) or a change request.
+
+    Idempotent: the draft's row is locked (SELECT ... FOR UPDATE) first, so of two
+    simultaneous submissions (a double click) the second waits, finds the draft submitted and
+    returns the first one's result with ``created=False``.
+    """
+    db.session.scalars(
+        select(QuestionnaireDraft)
+        .where(QuestionnaireDraft.id == draft.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()  # loading the row refreshes ``draft``
+    if draft.submitted_at is not None:
+        db.session.commit()  # releases the lock
+        return Submission(_submitted_result(draft), created=False)
+    _store_answers(draft, step_key, answers)
+    result = _submit_edit(draft) if draft.kind == "edit" else _submit_new(draft)
+    draft.submitted_at = func.now()
+    db.session.commit()
+    return Submission(result, created=True)
+
+
+def _submitted_result(draft: QuestionnaireDraft) -> Company | ChangeRequest | None:
+    """The entry or change request a submitted draft made (None if it is gone since)."""
     if draft.kind == "edit":
-        stored = mapped_values(questionnaire, draft.answers)
-        stored["certificate_name"] = draft.answers.get("certificate_name")
-        stored["certificate_valid_until"] = draft.answers.get("certificate_valid_until")
-        request = ChangeRequest(company_id=draft.company_id, draft_id=draft.id, values=stored)
-        db.session.add(request)
-        draft.submitted_at = func.now()
-        db.session.commit()
-        return request
+        return db.session.scalars(
+            select(ChangeRequest).where(ChangeRequest.draft_id == draft.id)
+        ).first()
+    return db.session.get(Company, draft.company_id) if draft.company_id else None
+
+
+def _submit_edit(draft: QuestionnaireDraft) -> ChangeRequest:
+    """The change request of an owner's edit (not committed)."""
+    stored = mapped_values(definition(), draft.answers)
+    stored["certificate_name"] = draft.answers.get("certificate_name")
+    stored["certificate_valid_until"] = draft.answers.get("certificate_valid_until")
+    request = ChangeRequest(company_id=draft.company_id, draft_id=draft.id, values=stored)
+    db.session.add(request)
+    return request
+
+
+def _submit_new(draft: QuestionnaireDraft) -> Company:
+    """The pending entry of a new business and its consent record (not committed)."""
+    questionnaire = definition()
     values = company_values(draft.answers)
     company = Company(
         slug=unique_slug(values["name"], values.get("town") or ""),
@@ -294,8 +395,6 @@ def submit(draft: QuestionnaireDraft) -> Company | ChangeRequest:
         )
     )
     draft.company_id = company.id
-    draft.submitted_at = func.now()
-    db.session.commit()
     return company
 
 
@@ -343,7 +442,22 @@ def entry_step() -> Step:
 
 
 def start_edit(company: Company, language: str) -> QuestionnaireDraft:
-    """A draft prefilled from a published entry, for its owner to change."""
+    """The owner's open edit draft of a published entry, else a new one prefilled from it.
+
+    Opening the edit link again (or a mail scanner fetching it first) adds no draft.
+    """
+    draft = db.session.scalar(
+        select(QuestionnaireDraft)
+        .where(
+            QuestionnaireDraft.kind == "edit",
+            QuestionnaireDraft.company_id == company.id,
+            QuestionnaireDraft.submitted_at.is_(None),
+        )
+        .order_by(QuestionnaireDraft.id.desc())
+        .limit(1)
+    )
+    if draft is not None:
+        return draft
     answers = company_answers(company)
     draft = QuestionnaireDraft(
         kind="edit",

@@ -8,6 +8,8 @@ reached, not the first parameter's) and all together, by an anonymous visitor an
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import url_for
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +19,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 from app.blueprints.filtering import request_filter
 from app.filters import FILTER_PARAMS, FilterError
 from app.models import CompanyStatus
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, csrf_token
 
 #: Payloads for HTML text, attribute and script contexts. None may come back verbatim in HTML.
 PAYLOADS = (
@@ -195,3 +197,54 @@ def test_any_query_string_answers_200_or_400(client, path, pairs):
     assert response.status_code in (200, 400), (path, pairs, response.status_code)
     if response.status_code == 400 and path.startswith("/api/"):
         assert set(response.get_json()) >= {"parameter", "message"}
+
+
+FIELD = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
+#: Form fields of forms that have no page of their own to read them from.
+FALLBACK_FIELDS = ("email", "password", "reason", "version", "keep_version", "drop_version",
+                   "action", "name", "role", "status", "draft", "csrf_token")  # fmt: skip
+#: POSTs that would end the signed-in session the sweep goes on with.
+NOT_SWEPT = {"staff.logout"}
+
+
+def post_targets(app, company_id: int) -> list[tuple[str, str]]:
+    """(url, page to read the fields from) for every POST route; every step of the
+    questionnaire counts as its own route."""
+    targets = []
+    steps = app.extensions["questionnaire"].keys
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "POST" not in rule.methods or rule.endpoint in NOT_SWEPT:
+                continue
+            for step in steps if "step_key" in rule.arguments else [None]:
+                values = _path_values(rule, company_id, "baeckerei-sicher")
+                if step:
+                    values["step_key"] = step
+                url = url_for(rule.endpoint, **values)
+                targets.append((url, url if "GET" in rule.methods else None))
+    return sorted(targets)
+
+
+def swept_form(client, page_url: str | None, payload: str) -> dict:
+    """Every field of the page's forms (or the usual names) set to ``payload``, with a valid
+    CSRF token of ``client``'s session."""
+    names = set(FALLBACK_FIELDS)
+    if page_url:
+        names |= set(FIELD.findall(client.get(page_url).get_data(as_text=True)))
+    data = dict.fromkeys(names, payload)
+    data["csrf_token"] = csrf_token(client)
+    return data
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin"])
+def test_no_form_reflects_a_hostile_value(app, entry, admin, role):
+    client = admin if role == "admin" else app.test_client()
+    client.post("/mitmachen/start", data={"csrf_token": csrf_token(client)})
+    targets = post_targets(app, entry)
+    assert any(url.startswith("/mitmachen/schritt/") for url, _ in targets)
+    for url, page in targets:
+        for payload in PAYLOADS:
+            response = client.post(url, data=swept_form(client, page, payload))
+            assert_not_reflected(response, f"POST {url}")
+            if response.status_code in (301, 302, 303) and response.location.startswith("/"):
+                assert_not_reflected(client.get(response.location), f"after POST {url}")

@@ -1,6 +1,7 @@
 """Staff sign-in: password hashing, lock-out, throttling, sessions, ``next``, idle timeout,
 the CLI command and account management by admins."""
 
+import re
 import time
 
 import pytest
@@ -47,21 +48,110 @@ def test_wrong_password_and_unknown_address_get_the_same_answer(client, auth, ma
     assert 'value="niemand@agentur.test"' in unknown.get_data(as_text=True)
 
 
-def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(app, client, auth):
-    email = "curator@agentur.test"
-    auth._make_staff("curator")
-    for _attempt in range(4):
-        assert auth.login(email=email, password="falsch falsch falsch").status_code == 401
-    locked = auth.login(email=email, password="falsch falsch falsch")
-    assert locked.status_code == 429
-    assert "Zu viele Fehlversuche" in locked.get_data(as_text=True)
-    assert auth.login(email=email).status_code == 429
-    assert client.get("/agentur/").status_code == 403
+WRONG = "falsch falsch falsch"
+THROTTLED = "Zu viele Fehlversuche von diesem Gerät"
+
+
+def client_at(app, address: str):
+    """A test client whose requests come from the network address ``address``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def sign_in(client, email, password=STAFF_PASSWORD):
+    return client.post(
+        "/agentur/anmelden",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+    )
+
+
+def answer(response) -> tuple[int, str]:
+    """Status and message of a sign-in answer (the address typed is left out)."""
+    html = response.get_data(as_text=True)
+    return response.status_code, re.search(r'role="alert"><p>(.*?)</p>', html, re.S).group(1)
+
+
+def test_wrong_passwords_throttle_the_client_alike_for_real_and_unknown_addresses(app, make_staff):
+    real = make_staff("curator")
+    attacker = client_at(app, "203.0.113.7")
+    for _attempt in range(accounts.MAX_FAILURES_PER_ACCOUNT):
+        assert answer(sign_in(attacker, real, WRONG)) == answer(
+            sign_in(attacker, "niemand@agentur.test", WRONG)
+        )
+    throttled = [sign_in(attacker, real, WRONG), sign_in(attacker, "niemand@agentur.test", WRONG)]
+    assert answer(throttled[0]) == answer(throttled[1])
+    assert throttled[0].status_code == 429
+    assert THROTTLED in answer(throttled[0])[1]
+    # While throttled, even the right password is refused from that client ...
+    assert sign_in(attacker, real).status_code == 429
+    # ... but the account is not locked: its owner signs in from elsewhere.
+    owner = client_at(app, "198.51.100.20")
+    assert sign_in(owner, real).status_code == 302
+    assert owner.get("/agentur/").status_code == 200
+    # After the waiting time the client may try again.
     with app.app_context():
-        db.session.execute(db.text("UPDATE staff_users SET locked_until = now() - interval '1s'"))
+        db.session.execute(db.text("UPDATE staff_login_failures SET at = at - interval '16 min'"))
         db.session.commit()
-    assert auth.login(email=email).status_code == 302
-    assert user(app, email).failed_logins == 0
+    assert sign_in(attacker, real).status_code == 302
+
+
+def test_a_right_password_clears_the_failures_of_that_client_and_address(app, make_staff):
+    email = make_staff("curator")
+    client = client_at(app, "203.0.113.8")
+    for _attempt in range(accounts.MAX_FAILURES_PER_ACCOUNT - 1):
+        assert sign_in(client, email, WRONG).status_code == 401
+    assert sign_in(client, email).status_code == 302
+    client.post("/agentur/abmelden", data={"csrf_token": csrf_token(client)})
+    for _attempt in range(accounts.MAX_FAILURES_PER_ACCOUNT - 1):
+        assert sign_in(client, email, WRONG).status_code == 401
+    assert sign_in(client, email).status_code == 302
+
+
+def test_many_addresses_from_one_client_are_throttled_too(app, make_staff):
+    email = make_staff("curator")
+    guesser = client_at(app, "203.0.113.9")
+    statuses = [
+        sign_in(guesser, f"x{i}@agentur.test", WRONG).status_code
+        for i in range(accounts.MAX_FAILURES_PER_CLIENT + 1)
+    ]
+    assert statuses == [401] * accounts.MAX_FAILURES_PER_CLIENT + [429]
+    assert sign_in(guesser, email).status_code == 429
+    assert sign_in(client_at(app, "203.0.113.10"), email).status_code == 302
+
+
+def test_failures_are_kept_without_the_address_typed(app, make_staff):
+    sign_in(client_at(app, "203.0.113.11"), "geheim@agentur.test", WRONG)
+    with app.app_context():
+        stored = db.session.execute(db.text("SELECT * FROM staff_login_failures")).one()
+    assert "geheim" not in repr(tuple(stored))
+    assert stored.client == "203.0.113.11"
+
+
+@pytest.mark.parametrize("how", ["logout", "switched_off_and_on", "new_password"])
+def test_a_copied_session_cookie_is_refused_once_the_session_ended(app, client, make_staff, how):
+    email = make_staff("curator")
+    assert sign_in(client, email).status_code == 302
+    copied = client.get_cookie("session").value
+    if how == "logout":
+        client.post("/agentur/abmelden", data={"csrf_token": csrf_token(client)})
+    else:
+        admin = app.test_client()
+        assert sign_in(admin, make_staff("admin")).status_code == 302
+        target = user(app, email).id
+        token = csrf_token(admin)
+        if how == "new_password":
+            changes = [{"password": "ein ganz neues Passwort"}]
+        else:
+            changes = [{"role": "curator", "active": "0"}, {"role": "curator", "active": "1"}]
+        for change in changes:
+            response = admin.post(f"/agentur/konten/{target}", data={**change, "csrf_token": token})
+            assert response.status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", copied)
+    response = replay.get("/agentur/")
+    assert response.status_code == 403
+    assert "Anmeldung für die Agentur" in response.get_data(as_text=True)
 
 
 def test_login_attempts_are_throttled_per_address(database_url, make_staff):
