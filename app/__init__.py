@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import i18n
 from app.config import PROJECT_ROOT, load_settings
@@ -25,6 +26,11 @@ def create_app(config: Mapping | None = None) -> Flask:
         instance_path=settings["INSTANCE_PATH"],
     )
     app.config.update(settings)
+    if app.config["PROXY_COUNT"]:
+        # Behind N reverse proxies: the client's address and scheme come from their headers,
+        # so rate limits and sign-in throttling count clients, not the proxy.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     app.json.sort_keys = False
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)

@@ -52,6 +52,7 @@ ENV_SETTINGS = (
     "TRUSTED_HOSTS",
     "MAP_FEATURE_LIMIT",
     "API_RATE_LIMIT",
+    "PROXY_COUNT",
 )
 
 
@@ -141,9 +142,9 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
     except RegionError as exc:
         raise ConfigError(f"REGION: {exc}") from None
 
-    max_upload_mb = _positive_int(raw, "MAX_UPLOAD_MB", 10)
-    cluster_threshold = _positive_int(raw, "CLUSTER_THRESHOLD", 150)
-    map_feature_limit = _positive_int(raw, "MAP_FEATURE_LIMIT", 500)
+    max_upload_mb = _whole_number(raw, "MAX_UPLOAD_MB", 10)
+    cluster_threshold = _whole_number(raw, "CLUSTER_THRESHOLD", 150)
+    map_feature_limit = _whole_number(raw, "MAP_FEATURE_LIMIT", 500)
     if map_feature_limit < cluster_threshold:
         raise ConfigError(
             f"MAP_FEATURE_LIMIT ({map_feature_limit}) must not be smaller than "
@@ -184,7 +185,7 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "MAP_FEATURE_LIMIT": map_feature_limit,
         "BASE_URL": base_url,
         "MAIL_SMTP_HOST": raw["MAIL_SMTP_HOST"] or "",
-        "MAIL_SMTP_PORT": _positive_int(raw, "MAIL_SMTP_PORT", 587),
+        "MAIL_SMTP_PORT": _whole_number(raw, "MAIL_SMTP_PORT", 587),
         "MAIL_SMTP_USER": raw["MAIL_SMTP_USER"] or "",
         "MAIL_SMTP_PASSWORD": raw["MAIL_SMTP_PASSWORD"] or "",
         "MAIL_SMTP_STARTTLS": (raw["MAIL_SMTP_STARTTLS"] or "true").lower() != "false",
@@ -200,8 +201,9 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "SESSION_COOKIE_SECURE": app_env == "production",
         "SESSION_COOKIE_NAME": "__Host-session" if app_env == "production" else "session",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
-        "STAFF_IDLE_MINUTES": _positive_int(raw, "STAFF_IDLE_MINUTES", 30),
+        "STAFF_IDLE_MINUTES": _whole_number(raw, "STAFF_IDLE_MINUTES", 30),
         "TRUSTED_HOSTS": _trusted_hosts(raw["TRUSTED_HOSTS"], base_url, app_env),
+        "PROXY_COUNT": _whole_number(raw, "PROXY_COUNT", 0, minimum=0),
     }
     settings.update(passthrough)
     return settings
@@ -224,14 +226,14 @@ def _trusted_hosts(value: str | None, base_url: str, app_env: str) -> list[str] 
     return [urlsplit(base_url).hostname, *hosts]
 
 
-def _positive_int(raw: Mapping, key: str, default: int) -> int:
-    """A whole-number setting ≥ 1, or its default when unset."""
+def _whole_number(raw: Mapping, key: str, default: int, minimum: int = 1) -> int:
+    """A whole-number setting ≥ ``minimum``, or its default when unset."""
     try:
         value = int(raw[key] or default)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigError(f"{key} {raw[key]!r} must be a whole number ≥ 1.")
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(f"{key} {raw[key]!r} must be a whole number ≥ {minimum}.")
     return value
 
 

@@ -181,3 +181,16 @@ def test_make_run_serves_with_the_quiet_handler(runner, monkeypatch):
     ((args, kwargs),) = calls
     assert args[:2] == ("127.0.0.1", 5055)
     assert kwargs["request_handler"] is QuietRequestHandler
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(database_url):
+    with temporary_app(
+        database_url, RATELIMIT_ENABLED=True, API_RATE_LIMIT="2 per minute", PROXY_COUNT=1
+    ) as app:
+        client = app.test_client()
+
+        def from_client(address):
+            return client.get("/api/taxonomies", headers={"X-Forwarded-For": address})
+
+        assert [from_client("198.51.100.1").status_code for _ in range(3)] == [200, 200, 429]
+        assert from_client("198.51.100.2").status_code == 200  # another client, same proxy

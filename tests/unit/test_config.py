@@ -153,3 +153,10 @@ def test_flask_command_prints_one_sentence_not_a_traceback(tmp_path):
     assert result.returncode != 0
     assert "Configuration error: DATABASE_URL uses 'mysql'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_proxy_count_is_a_whole_number_from_zero():
+    assert settings()["PROXY_COUNT"] == 0
+    assert settings(PROXY_COUNT="2")["PROXY_COUNT"] == 2
+    with pytest.raises(ConfigError, match="PROXY_COUNT '-1' must be a whole number ≥ 0"):
+        settings(PROXY_COUNT="-1")
