@@ -61,6 +61,9 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.user_loader(accounts.load)
+    from app import notifications
+
+    notifications.init_app(app)
     app.extensions["questionnaire"] = app.config.pop("QUESTIONNAIRE")
 
 

@@ -173,7 +173,8 @@ def send_reminders_command():
     The links in the e-mails are absolute: set BASE_URL to the public address of the site
     (without it they point at http://localhost).
     """
-    # absolute_url() puts BASE_URL before each path: the request only needs its host.
+    # notifications.absolute_url() puts BASE_URL before each path: the request only needs
+    # its host.
     parts = urlsplit(current_app.config.get("BASE_URL") or "http://localhost")
     with current_app.test_request_context(base_url=f"{parts.scheme}://{parts.netloc}"):
         report = freshness.send_reminders()

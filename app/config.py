@@ -17,6 +17,7 @@ from limits import parse_many
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.services import entries
 from geodata.regions import RegionError, load_region
 from questionnaire import DefinitionError, load_definition
 
@@ -152,7 +153,9 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         )
 
     try:
-        questionnaire = load_definition(raw["QUESTIONNAIRE_DEFINITION"] or None)
+        questionnaire = load_definition(
+            raw["QUESTIONNAIRE_DEFINITION"] or None, targets=entries.FIELD_NAMES
+        )
     except DefinitionError as exc:
         raise ConfigError(f"QUESTIONNAIRE_DEFINITION: {exc}") from None
 

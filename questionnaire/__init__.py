@@ -9,7 +9,14 @@ from questionnaire.definition import (
     Step,
     load_definition,
 )
-from questionnaire.engine import Context, build_form, clean_answers, mapped_values, message
+from questionnaire.engine import (
+    Context,
+    answers_from,
+    build_form,
+    clean_answers,
+    mapped_values,
+    message,
+)
 
 __all__ = [
     "Context",
@@ -17,6 +24,7 @@ __all__ = [
     "Question",
     "Questionnaire",
     "Step",
+    "answers_from",
     "build_form",
     "clean_answers",
     "load_definition",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,9 +107,19 @@ class Questionnaire:
         """Every question of every step."""
         return [q for step in self.steps for q in step.questions]
 
+    def question_for(self, target: str) -> Question | None:
+        """The question whose answer fills the field ``target`` (its ``maps_to``), or None."""
+        return next((q for q in self.questions() if q.maps_to == target), None)
 
-def load_definition(path: str | Path | None = None) -> Questionnaire:
-    """Read and check a definition file (the bundled one by default)."""
+
+def load_definition(
+    path: str | Path | None = None, targets: Collection[str] | None = None
+) -> Questionnaire:
+    """Read and check a definition file (the bundled one by default).
+
+    ``targets`` are the field names a question's ``maps_to`` may name (the app passes the
+    writable fields of an entry); a question naming anything else is a DefinitionError.
+    """
     path = Path(path) if path else DEFAULT_PATH
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -116,13 +127,17 @@ def load_definition(path: str | Path | None = None) -> Questionnaire:
         raise DefinitionError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"{path}: not valid TOML ({exc})") from None
-    return parse_definition(raw, source=str(path))
+    return parse_definition(raw, source=str(path), targets=targets)
 
 
-def parse_definition(raw: dict, source: str = "definition") -> Questionnaire:
-    """Build a Questionnaire from parsed TOML, checking keys, types and references."""
+def parse_definition(
+    raw: dict, source: str = "definition", targets: Collection[str] | None = None
+) -> Questionnaire:
+    """Build a Questionnaire from parsed TOML, checking keys, types and references (and each
+    ``maps_to`` against ``targets``, when given)."""
     steps = []
     seen: set[str] = set()
+    mapped: dict[str, str] = {}
     for position, raw_step in enumerate(raw.get("steps", []), start=1):
         where = f"{source}: step {position}"
         step_key = _key(raw_step, where)
@@ -132,6 +147,7 @@ def parse_definition(raw: dict, source: str = "definition") -> Questionnaire:
             if question.key in seen:
                 raise DefinitionError(f"{where}: question key {question.key!r} is used twice")
             seen.add(question.key)
+            _check_target(question, f"{where} ({step_key})", targets, mapped)
             questions.append(question)
         step_keys = {q.key for q in questions}
         for question in questions:
@@ -165,6 +181,25 @@ def parse_definition(raw: dict, source: str = "definition") -> Questionnaire:
             text={k: v for k, v in consent.items() if k in LANGUAGES},
         ),
     )
+
+
+def _check_target(
+    question: Question, where: str, targets: Collection[str] | None, mapped: dict[str, str]
+) -> None:
+    """DefinitionError if the question's ``maps_to`` is not one of ``targets`` or another
+    question fills the same field already; ``mapped`` collects {target: question key}."""
+    target = question.maps_to
+    if target is None:
+        return
+    where = f"{where}, question {question.key}"
+    if not isinstance(target, str) or (targets is not None and target not in targets):
+        known = f" (one of {', '.join(sorted(targets))})" if targets is not None else ""
+        raise DefinitionError(f"{where}: maps_to {target!r} is not a field of an entry{known}")
+    if target in mapped:
+        raise DefinitionError(
+            f"{where}: maps_to {target!r} is already filled by question {mapped[target]}"
+        )
+    mapped[target] = question.key
 
 
 def _key(raw: dict, where: str) -> str:

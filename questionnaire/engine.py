@@ -350,3 +350,25 @@ def mapped_values(questionnaire, answers: Mapping) -> dict:
                 value = None
             values[question.maps_to] = value
     return values
+
+
+def answers_from(questionnaire, values: Mapping) -> dict:
+    """The answers that give these field values: :func:`mapped_values` the other way round.
+
+    A question without ``maps_to`` is unanswered (None), except a yes/no question that gates a
+    mapped one (``required_if = {question = ..., equals = true}``): it is answered by whether
+    the gated field has a value (e.g. "we have open positions" from their number).
+    """
+    answers = {
+        question.key: values.get(question.maps_to) if question.maps_to else None
+        for question in questionnaire.questions()
+    }
+    keys = {question.key: question for question in questionnaire.questions()}
+    for question in questionnaire.questions():
+        condition = question.required_if or {}
+        gate = keys.get(condition.get("question"))
+        gated = isinstance(condition.get("equals"), bool) and question.maps_to
+        if gated and gate and not gate.maps_to and gate.type == "boolean":
+            has_value = bool(values.get(question.maps_to))  # 0 positions: none
+            answers[gate.key] = condition["equals"] if has_value else not condition["equals"]
+    return answers

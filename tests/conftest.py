@@ -14,15 +14,14 @@ from contextlib import contextmanager
 
 import flask_migrate
 import pytest
-from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
 from app import create_app
 from app.config import PROJECT_ROOT, local_database_url, parse_database_url
 from app.extensions import db
-from app.models import Company, CompanyStatus, FamilyCriterion, KldbGroup, WzDivision
+from app.models import CompanyStatus
+from app.services import entries
 from app.services.accounts import by_email, create_staff
 from app.services.reference_data import sync_region, sync_taxonomies
 
@@ -121,7 +120,8 @@ def make_company(app) -> Callable[..., int]:
     """Create a company (published unless ``status`` says otherwise) and return its id.
 
     ``lon``/``lat`` place it (default: Recklinghausen centre); ``sectors``, ``occupations`` and
-    ``family`` take codes and keys; any other keyword sets a Company column.
+    ``family`` take codes and keys; any other keyword sets an entry field or a bookkeeping
+    column (slug, timestamps). It is built by the app's write model (:mod:`app.services.entries`).
     """
     counter = iter(range(1, 1_000_000))
 
@@ -142,24 +142,17 @@ def make_company(app) -> Callable[..., int]:
         columns.setdefault("postal_code", "45657")
         columns.setdefault("town", "Recklinghausen")
         columns.setdefault("employees", 5)
+        values = {
+            "name": name,
+            "location": (lon, lat),
+            "sectors": sectors,
+            "occupations": occupations,
+            "family_criteria": family,
+            **{key: value for key, value in columns.items() if key in entries.FIELD_NAMES},
+        }
+        record = {key: value for key, value in columns.items() if key not in entries.FIELD_NAMES}
         with app.app_context():
-            company = Company(
-                name=name,
-                status=status,
-                location=from_shape(Point(lon, lat), srid=4326),
-                sectors=list(
-                    db.session.scalars(select(WzDivision).filter(WzDivision.code.in_(sectors)))
-                ),
-                occupations=list(
-                    db.session.scalars(select(KldbGroup).filter(KldbGroup.code.in_(occupations)))
-                ),
-                family_criteria=list(
-                    db.session.scalars(
-                        select(FamilyCriterion).filter(FamilyCriterion.key.in_(family))
-                    )
-                ),
-                **columns,
-            )
+            company = entries.build(values, status=status, **record)
             db.session.add(company)
             db.session.commit()
             return company.id

@@ -6,8 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
-from app.models import StaffRole, StaffUser
+from app.models import StaffRole
 from app.services import accounts as service
 
 from .staff import protect
@@ -50,7 +49,7 @@ def create():
 @bp.post("/<int:user_id>")
 def update(user_id: int):
     """Change an account's role, switch it on or off, or set a new password."""
-    user = db.session.get(StaffUser, user_id) or abort(404)
+    user = service.staff_user(user_id) or abort(404)
     form = request.form
     try:
         service.update_staff(
@@ -61,7 +60,6 @@ def update(user_id: int):
             password=form.get("password") or None,
         )
     except service.AccountError as error:
-        db.session.rollback()
         return _page(422, str(error))
     flash(_("Das Konto von %(email)s ist geändert.", email=user.email))
     return redirect(url_for(".index"))

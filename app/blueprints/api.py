@@ -1,12 +1,15 @@
-"""The public JSON API: published employers only, public fields only."""
+"""The public JSON API: public rows of each feature source only, public fields only."""
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from app.blueprints.filtering import map_settings, request_filter
 from app.extensions import limiter
-from app.filters import FilterError, parse_page, parse_sort
+from app.features import pipeline
+from app.features import source as sources
+from app.features.filters import FilterError, parse_page, parse_sort
+from app.features.source import FeatureSource
 from app.i18n import LANGUAGES
-from app.services import employers, taxonomies
+from app.services import taxonomies
 
 bp = Blueprint("api", __name__)
 # One limit for all endpoints of the public API together, per client address (API_RATE_LIMIT).
@@ -21,20 +24,31 @@ def bad_filter(error: FilterError):
     ), 400
 
 
-@bp.get("/employers")
-def employer_collection():
-    """Matching employers as GeoJSON (clusters where dense), with ``total`` and ``matched``."""
-    response = jsonify(employers.map_features(request_filter(), map_settings()))
+def _source(key: str) -> FeatureSource:
+    try:
+        return sources.get(key)
+    except KeyError:
+        abort(404)
+
+
+@bp.get("/features/<key>")
+def feature_collection(key: str):
+    """A source's matching features as GeoJSON (clusters where dense), with ``total`` and
+    ``matched``."""
+    source = _source(key)
+    data = pipeline.map_features(source, request_filter(source), map_settings())
+    response = jsonify(data)
     response.mimetype = "application/geo+json"
     return response
 
 
-@bp.get("/employers/list")
-def employer_list():
-    """One page of the matching employers, sorted, for the list beside the map."""
-    employer_filter = request_filter()
-    sort = parse_sort(request.args, employer_filter)
-    page = employers.list_page(employer_filter, sort, parse_page(request.args))
+@bp.get("/features/<key>/list")
+def feature_list(key: str):
+    """One page of a source's matching features, sorted, for the list beside the map."""
+    source = _source(key)
+    feature_filter = request_filter(source)
+    sort = parse_sort(request.args, feature_filter)
+    page = pipeline.list_page(source, feature_filter, sort, parse_page(request.args))
     return jsonify(
         {
             "total": page.total,
@@ -43,15 +57,28 @@ def employer_list():
             "per_page": page.per_page,
             "sort": sort,
             "items": [
-                {
-                    **employers.public_properties(company),
-                    "distance_km": distance,
-                    "url": url_for("public.employer", slug=company.slug),
-                }
-                for company, distance in page.items
+                {**source.properties(row), "distance_km": distance, "url": _detail_url(source, row)}
+                for row, distance in page.items
             ],
         }
     )
+
+
+def _detail_url(source: FeatureSource, row) -> str | None:
+    endpoint = getattr(source, "detail_endpoint", None)
+    return url_for(endpoint, **source.detail_values(row)) if endpoint else None
+
+
+@bp.get("/employers")
+def employer_collection():
+    """Matching employers as GeoJSON (clusters where dense), with ``total`` and ``matched``."""
+    return feature_collection("employers")
+
+
+@bp.get("/employers/list")
+def employer_list():
+    """One page of the matching employers, sorted, for the list beside the map."""
+    return feature_list("employers")
 
 
 @bp.get("/taxonomies")

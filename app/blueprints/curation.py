@@ -16,16 +16,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.extensions import db
 from app.i18n import current_language
 from app.map import configured_map
-from app.models import ChangeRequest, CompanyStatus
+from app.models import CompanyStatus
 from app.services import audit, curation, duplicates, owner_links
 from app.services import questionnaire as questionnaire_service
 from questionnaire import build_form, clean_answers
 from questionnaire.engine import form_data, parse_point
 
 from .params import VersionMissing, form_version, id_in_query, page_number, version_missing_message
+from .session_keys import QUESTIONNAIRE_DRAFT
 from .staff import protect
 
 bp = Blueprint("curation", __name__)
@@ -147,7 +147,6 @@ def save(company_id: int):
     try:
         curation.save_edit(company, answers, current_user, version)
     except curation.EditConflict:
-        db.session.rollback()
         return _conflict(company, answers, form)
     except curation.CurationError as error:
         flash(str(error))
@@ -156,19 +155,29 @@ def save(company_id: int):
     return redirect(url_for(".entry", company_id=company.id))
 
 
-def _conflict(company, answers, form):
-    db.session.refresh(company)
+def _side_by_side(left: dict, right: dict) -> list[tuple[str, list[tuple]]]:
+    """Two sets of an entry's answers as rows for the page, section by section:
+    ``[(title, [(label, left value, right value), ...]), ...]``."""
     language = current_language()
-    theirs = questionnaire_service.answer_rows(
-        questionnaire_service.company_answers(company), language
-    )
-    yours = questionnaire_service.answer_rows(answers, language)
-    rows = [
-        (label, saved, mine)
-        for (_t, saved_rows), (_u, my_rows) in zip(theirs, yours, strict=True)
-        for (_k, label, saved), (_l, _m, mine) in zip(saved_rows, my_rows, strict=True)
+    return [
+        (title, [(label, a, b) for (_k, label, a), (_l, _m, b) in zip(a_rows, b_rows, strict=True)])
+        for (title, a_rows), (_t, b_rows) in zip(
+            questionnaire_service.answer_rows(left, language),
+            questionnaire_service.answer_rows(right, language),
+            strict=True,
+        )
     ]
-    return _render_edit(company, form, 409, conflict=rows)
+
+
+def _rows_side_by_side(left: dict, right: dict) -> list[tuple]:
+    """The rows of :func:`_side_by_side` in one list, without the section titles."""
+    return [row for _title, rows in _side_by_side(left, right) for row in rows]
+
+
+def _conflict(company, answers, form):
+    """The edit again (409), the entry's saved values beside the ones just sent."""
+    saved = questionnaire_service.company_answers(company)  # reloaded by the service
+    return _render_edit(company, form, 409, conflict=_rows_side_by_side(saved, answers))
 
 
 @bp.post("/eintraege/<int:company_id>/<any(freigeben, ablehnen, archivieren, zurueckholen):word>")
@@ -191,7 +200,6 @@ def decide(company_id: int, word: str):
         else:
             curation.restore(company, current_user, version)
     except curation.EditConflict:
-        db.session.rollback()
         flash(
             _(
                 "Jemand anderes hat den Eintrag inzwischen geändert. Bitte prüfen Sie den "
@@ -200,7 +208,6 @@ def decide(company_id: int, word: str):
         )
         return redirect(url_for(".entry", company_id=company.id)), 303
     except curation.CurationError as error:
-        db.session.rollback()
         flash(str(error))
         return redirect(url_for(".entry", company_id=company.id)), 303
     messages = {
@@ -213,30 +220,20 @@ def decide(company_id: int, word: str):
     return redirect(url_for(".entry", company_id=company.id)), 303
 
 
-def _change(change_id: int) -> ChangeRequest:
-    return db.session.get(ChangeRequest, change_id) or abort(404)
+def _change(change_id: int):
+    return curation.change_request(change_id) or abort(404)
 
 
 @bp.get("/aenderungen/<int:change_id>")
 def change(change_id: int):
     """An owner's change request beside the published entry, changed fields marked."""
     change = _change(change_id)
-    language = current_language()
-    current = questionnaire_service.answer_rows(
-        questionnaire_service.company_answers(change.company), language
-    )
-    proposed = questionnaire_service.answer_rows(
-        questionnaire_service.change_answers(change), language
-    )
     sections = [
-        (
-            title,
-            [
-                (label, now, then, now != then)
-                for (_k, label, now), (_l, _m, then) in zip(now_rows, new_rows, strict=True)
-            ],
+        (title, [(label, now, then, now != then) for label, now, then in rows])
+        for title, rows in _side_by_side(
+            questionnaire_service.company_answers(change.company),
+            questionnaire_service.change_answers(change),
         )
-        for (title, now_rows), (_t, new_rows) in zip(current, proposed, strict=True)
     ]
     return render_template("curation/change.html", change=change, sections=sections)
 
@@ -253,11 +250,9 @@ def decide_change(change_id: int, word: str):
             curation.reject_change(change, current_user, request.form.get("reason", "")[:2000])
             flash(_("Die Änderung ist abgelehnt; der Betrieb wurde benachrichtigt."))
     except curation.EditConflict:
-        db.session.rollback()
         flash(_("Jemand anderes hat den Eintrag inzwischen geändert. Bitte prüfen Sie erneut."))
         return redirect(url_for(".change", change_id=change.id)), 303
     except curation.CurationError as error:
-        db.session.rollback()
         flash(str(error))
         return redirect(url_for(".change", change_id=change.id)), 303
     except VersionMissing:
@@ -281,7 +276,6 @@ def merge(company_id: int, other_id: int):
                 keep, drop, current_user, keep_version=versions[0], drop_version=versions[1]
             )
         except curation.EditConflict:
-            db.session.rollback()
             flash(
                 _(
                     "Jemand anderes hat einen der Einträge inzwischen geändert. "
@@ -290,21 +284,13 @@ def merge(company_id: int, other_id: int):
             )
             return redirect(url_for(".merge", company_id=keep.id, other_id=drop.id)), 303
         except curation.CurationError as error:
-            db.session.rollback()
             flash(str(error))
             return redirect(url_for(".entry", company_id=keep.id)), 303
         flash(_("Die Einträge sind zusammengeführt."))
         return redirect(url_for(".entry", company_id=keep.id)), 303
-    language = current_language()
-    answers = {
-        c.id: questionnaire_service.answer_rows(questionnaire_service.company_answers(c), language)
-        for c in (keep, drop)
-    }
-    rows = [
-        (label, a, b)
-        for (_t, a_rows), (_u, b_rows) in zip(answers[keep.id], answers[drop.id], strict=True)
-        for (_k, label, a), (_l, _m, b) in zip(a_rows, b_rows, strict=True)
-    ]
+    rows = _rows_side_by_side(
+        questionnaire_service.company_answers(keep), questionnaire_service.company_answers(drop)
+    )
     return render_template("curation/merge.html", keep=keep, drop=drop, rows=rows)
 
 
@@ -312,7 +298,7 @@ def merge(company_id: int, other_id: int):
 def enter_for_business():
     """Fill in the questionnaire on a business's behalf (recorded as entered by staff)."""
     draft = questionnaire_service.start_draft(current_language(), staff=True)
-    session["questionnaire_draft"] = draft.id
+    session[QUESTIONNAIRE_DRAFT] = draft.id
     return redirect(
         url_for("questionnaire.step", step_key=questionnaire_service.definition().keys[0])
     )

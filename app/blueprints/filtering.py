@@ -1,22 +1,23 @@
-"""Reading the filter contract from the current request (shared by pages and the API)."""
+"""Reading a source's filter from the current request (shared by pages and the API)."""
 
 from flask import current_app, request
 
-from app.filters import EmployerFilter, parse_filter
-from app.services.employers import MapSettings
+from app.features import pipeline
+from app.features.employers import EMPLOYERS
+from app.features.filters import FeatureFilter
+from app.features.source import FeatureSource
 from app.services.places import resolve_place
-from app.services.taxonomies import vocabulary
 
 
-def request_filter() -> EmployerFilter:
-    """The filter in the query string; raises FilterError on a bad value."""
-    return parse_filter(request.args, vocabulary(), resolve_place)
+def request_filter(source: FeatureSource = EMPLOYERS) -> FeatureFilter:
+    """The source's filter in the query string; raises FilterError on a bad value."""
+    return pipeline.parse_filter(source, request.args, resolve_place)
 
 
-def map_settings() -> MapSettings:
+def map_settings() -> pipeline.MapSettings:
     """Clustering settings from the configuration and the region."""
     region = current_app.config["REGION"]
-    return MapSettings(
+    return pipeline.MapSettings(
         threshold=current_app.config["CLUSTER_THRESHOLD"],
         max_zoom=current_app.config["CLUSTER_MAX_ZOOM"],
         default_zoom=region.zoom,

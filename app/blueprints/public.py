@@ -1,9 +1,14 @@
 """Public pages: the map with filters and list, employer detail pages, the health check."""
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
 from app.blueprints.filtering import request_filter
-from app.filters import FilterError, parse_page, parse_sort
+from app.features import pipeline
+from app.features.employers import EMPLOYERS
+from app.features.filters import FilterError, parse_page, parse_sort
+from app.features.source import FeatureSource
 from app.i18n import current_language, language_name
 from app.map import configured_map
 from app.services import employers, taxonomies
@@ -19,7 +24,8 @@ def index():
     try:
         employer_filter = request_filter()
         sort = parse_sort(request.args, employer_filter)
-        page = employers.list_page(employer_filter, sort, parse_page(request.args))
+        page = pipeline.list_page(EMPLOYERS, employer_filter, sort, parse_page(request.args))
+        page = replace(page, items=[(EMPLOYERS.entity(row), km) for row, km in page.items])
     except FilterError as exc:
         error = exc
     language = current_language()
@@ -35,7 +41,18 @@ def index():
         catalogue=taxonomies.catalogue(language),
         languages_in_use=taxonomies.languages_in_use(language),
         size_labels=taxonomies.size_labels(),
+        sources=pipeline.browser_declarations(source_urls),
     ), 400 if error else 200
+
+
+def source_urls(source: FeatureSource) -> dict:
+    """Where the browser gets a source's map data and list, and its detail pages."""
+    endpoint = getattr(source, "detail_endpoint", None)
+    return {
+        "mapUrl": url_for("api.feature_collection", key=source.key),
+        "listUrl": url_for("api.feature_list", key=source.key),
+        "detailUrl": url_for(endpoint, slug="__slug__") if endpoint else None,
+    }
 
 
 @bp.get("/arbeitgeber/<slug>")

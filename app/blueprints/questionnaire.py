@@ -18,18 +18,19 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
+from app import notifications
 from app.extensions import limiter
 from app.i18n import current_language
 from app.map import configured_map
 from app.services import geocoding, owner_links, tokens
 from app.services import questionnaire as service
-from app.services.curation import absolute_url
-from app.services.mail import send_mail
 from questionnaire import build_form, clean_answers, message
 from questionnaire.engine import NUL, is_email, parse_point, without_nul
 
+from .session_keys import QUESTIONNAIRE_DRAFT as DRAFT
+from .session_keys import QUESTIONNAIRE_RESULT, RESUME_MAIL
+
 bp = Blueprint("questionnaire", __name__)
-DRAFT = "questionnaire_draft"
 HONEYPOT = "firmensitz_url"
 
 
@@ -95,7 +96,7 @@ def _render_step(draft, step, form, status=200, notice=None):
         point = (
             parse_point(form["location"].data or "")
             or service.suggest_point(form["postal_code"].data if "postal_code" in form else None)
-            or service.suggest_point(draft.answers.get("postal_code"))
+            or service.suggest_point(service.entry_answer(draft.answers, "postal_code"))
         )
         focus = point or current_app.config["REGION"].center
         map_parts = configured_map(focus=focus, marker=False)
@@ -206,9 +207,9 @@ def step(step_key: str):
         return redirect(url_for(".step", step_key=previous))
     if action == "later":
         service.keep_input(draft, step_key, service.typed_input(step, formdata))
-        address = draft.answers.get("contact_email")
+        address = service.entry_answer(draft.answers, "contact_email")
         if address:
-            session["resume_mail"] = [address, _send_resume_link(draft, address)]
+            session[RESUME_MAIL] = [address, _send_resume_link(draft, address)]
         return redirect(url_for(".saved"))
     if _submits():
         return _submit(draft, step, form)
@@ -238,36 +239,21 @@ def _submit(draft, step, form):
         return redirect(url_for(".done"))
     if not form.validate():
         return _render_step(draft, step, form, status=422)
-    submission = service.submit(draft, step.key, clean_answers(step, form))
-    address = draft.answers.get("contact_email")
-    if submission.created and draft.kind == "new" and address:
-        send_mail(
-            address,
-            _("Ihr Eintrag im KMU-Atlas ist eingegangen"),
-            render_template("questionnaire/mail_received.txt", name=submission.result.name),
-            purpose="received",
-            draft_id=draft.id,
-        )
+    service.submit(draft, step.key, clean_answers(step, form))  # mails the "received" notice
     return _finished(draft)
 
 
 def _finished(draft):
     """Close the submitted draft in the session and show the thank-you page."""
     session.pop(DRAFT, None)
-    session["questionnaire_result"] = draft.kind
+    session[QUESTIONNAIRE_RESULT] = draft.kind
     return redirect(url_for(".done"))
 
 
 def _send_resume_link(draft, address: str) -> str:
     """Mail the resume link within the limits; return "" when sent, else why it was not
     ("recent" or "daily")."""
-    link = absolute_url(".resume", token=service.resume_token(draft))
-    held_back = service.send_resume_link(
-        draft,
-        address,
-        _("Ihr Link zum KMU-Atlas-Fragebogen"),
-        render_template("questionnaire/mail_resume.txt", link=link),
-    )
+    held_back = service.send_resume_link(draft, notifications.resume_mail(draft, address))
     return held_back.reason if held_back else ""
 
 
@@ -278,8 +264,8 @@ def saved():
     draft = _draft()
     if draft is None:
         return redirect(url_for(".start_page"))
-    link = absolute_url(".resume", token=service.resume_token(draft))
-    mail = session.pop("resume_mail", None)
+    link = notifications.resume_link(draft)
+    mail = session.pop(RESUME_MAIL, None)
     error = None
     if request.method == "POST":
         address = request.form.get("email", "").strip()
@@ -293,7 +279,7 @@ def saved():
         mail_to=mail[0] if mail else None,
         mail_held_back=mail[1] if mail else "",
         error=error,
-        email=draft.answers.get("contact_email") or "",
+        email=service.entry_answer(draft.answers, "contact_email") or "",
     ), 422 if error else 200
 
 
@@ -313,7 +299,7 @@ def resume(token: str):
 @bp.get("/danke")
 def done():
     """Thank you: what happens next."""
-    return render_template("questionnaire/done.html", kind=session.get("questionnaire_result"))
+    return render_template("questionnaire/done.html", kind=session.get(QUESTIONNAIRE_RESULT))
 
 
 @bp.route("/aendern", methods=["GET", "POST"])
@@ -322,18 +308,7 @@ def request_edit_link():
     """Ask for the edit link of a published entry; it goes to the entry's contact e-mail."""
     sent = False
     if request.method == "POST":
-        address = request.form.get("email", "").strip().lower()
-        for company in service.published_by_contact(address):
-            owner_links.renew(company)  # a new link: the ones sent before stop working
-            send_mail(
-                company.contact_email,
-                _("Ihr Link zum Ändern des Eintrags"),
-                render_template(
-                    "questionnaire/mail_edit.txt",
-                    name=company.name,
-                    link=absolute_url(".edit", token=service.edit_token(company)),
-                ),
-            )
+        owner_links.send_new_links(request.form.get("email", "").strip().lower())
         sent = True
     return render_template("questionnaire/request_edit.html", sent=sent)
 

@@ -22,9 +22,11 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.blueprints.filtering import request_filter
-from app.filters import FilterError
+from app.features import pipeline
+from app.features.employers import EMPLOYERS
+from app.features.filters import FilterError
 from app.i18n import current_language
-from app.services import employers, exports, importer
+from app.services import exports, importer
 from geodata.tables import MAX_ROWS
 
 from .staff import protect
@@ -162,7 +164,7 @@ def run(upload_id: int):
 
 
 def _export_page(employer_filter=None, error=None, code=200):
-    total = employers.count(employer_filter, use_view=False) if employer_filter else None
+    total = pipeline.count(EMPLOYERS, employer_filter, use_view=False) if employer_filter else None
     return render_template(
         "curation/export.html",
         filter=employer_filter,
@@ -199,7 +201,8 @@ def export_file():
             )
     except FilterError as error:
         return _export_page(error=error, code=400)
-    content = exports.export_file(employer_filter, kind, private=request.args.get("private") == "1")
+    private = request.args.get("private") == "1"
+    content = exports.export_file(EMPLOYERS, employer_filter, kind, private=private)
     response = send_file(
         io.BytesIO(content),
         mimetype=exports.FORMATS[kind].media_type,

@@ -32,6 +32,10 @@ from app.models.taxonomy import FamilyCriterion, KldbGroup, WzDivision
 
 #: EU size classes (Commission Recommendation 2003/361/EC) by head count: upper bounds, exclusive.
 SIZE_CLASSES = (("micro", 10), ("small", 50), ("medium", 250), ("large", None))
+#: The size classes' names, smallest first (the ``size`` filter's values).
+SIZES = tuple(name for name, _upper in SIZE_CLASSES)
+#: What a business offers, as the ``offers`` filter names it (conditions: Company.offer_condition).
+OFFERS = ("apprenticeship", "internship", "jobs")
 
 
 def size_class_for(employees: int | None) -> str | None:
@@ -189,6 +193,15 @@ class Company(db.Model):
     certificates: Mapped[list[FamilyCertificate]] = relationship(
         back_populates="company", cascade="all, delete-orphan", order_by="FamilyCertificate.name"
     )
+
+    @classmethod
+    def offer_condition(cls, offer: str):
+        """The SQL condition for an entry that makes ``offer`` (one of :data:`OFFERS`)."""
+        return {
+            "apprenticeship": cls.offers_apprenticeships.is_(True),
+            "internship": cls.offers_internships.is_(True),
+            "jobs": cls.open_positions > 0,
+        }[offer]
 
     def __repr__(self) -> str:
         return f"<Company {self.id} {self.name!r} {self.status}>"

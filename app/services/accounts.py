@@ -183,6 +183,11 @@ def end_sessions(user: StaffUser) -> None:
     db.session.commit()
 
 
+def staff_user(user_id: int) -> StaffUser | None:
+    """An account by id."""
+    return db.session.get(StaffUser, user_id)
+
+
 def all_staff() -> list[StaffUser]:
     """Every account, by name."""
     return list(db.session.scalars(select(StaffUser).order_by(StaffUser.name, StaffUser.email)))
@@ -199,8 +204,21 @@ def update_staff(
     """Change an account's role, switch it on or off, or set a new password.
 
     An admin cannot take their own admin role or switch themselves off (someone must be left
-    to manage accounts). A new password or switching off ends the account's sessions.
+    to manage accounts). A new password or switching off ends the account's sessions. Refused
+    with AccountError, nothing of the change is kept (its transaction is rolled back).
     """
+    try:
+        _change_staff(user, acting, role, active, password)
+    except AccountError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def _change_staff(
+    user: StaffUser, acting: StaffUser, role: str | None, active: bool | None, password: str | None
+) -> None:
+    """Apply :func:`update_staff`'s changes to ``user`` (not committed)."""
     if role is not None:
         try:
             role = StaffRole(role)
@@ -219,4 +237,3 @@ def update_staff(
         check_password_rules(password)
         user.password_hash = generate_password_hash(password)
         user.session_generation += 1
-    db.session.commit()

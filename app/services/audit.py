@@ -11,28 +11,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, Company, StaffUser
+from app.services import entries
 
-#: Columns copied into the audit log (besides sectors, occupations, family criteria, location).
-SNAPSHOT_COLUMNS = (
-    "name",
-    "description",
-    "street",
-    "house_number",
-    "postal_code",
-    "town",
-    "municipality_ags",
-    "website",
-    "phone",
-    "email",
-    "contact_name",
-    "contact_email",
-    "employees",
-    "offers_apprenticeships",
-    "offers_internships",
-    "open_positions",
-    "languages",
-    "status",
-)
+#: Columns copied into the audit log: the entry's text and scalar fields and its status
+#: (besides sectors, occupations, family criteria and location, copied below).
+SNAPSHOT_COLUMNS = (*entries.TEXT_FIELDS, *entries.SCALAR_FIELDS, "status")
 
 OWNER = "owner"
 SYSTEM = "system"

@@ -1,6 +1,9 @@
 """The agency's decisions on entries: review queue, approve, reject, archive, restore, edit,
-change requests. Each decision is one transaction with its audit record; the owner is told by
-e-mail after it is committed.
+change requests. Each decision is one transaction with its audit record and the mail that
+tells the owner (delivered once the transaction has committed).
+
+A refused decision (:class:`CurationError`, :class:`EditConflict`) rolls its transaction back
+before the error reaches the caller; after a conflict the entry holds its current values.
 
 Decisions name the version of the entry the curator saw (``expected_version``): if someone else
 changed it meanwhile, :class:`EditConflict` is raised and nothing is written. The entry's row is
@@ -10,17 +13,17 @@ moment the second waits for the first and then sees the conflict.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, render_template, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
+from app.features.employers import fold_for_search
 from app.models import (
     ChangeRequest,
     Company,
@@ -28,10 +31,8 @@ from app.models import (
     QuestionnaireDraft,
     StaffUser,
 )
-from app.services import audit, owner_links
+from app.services import audit, mail, owner_links
 from app.services import questionnaire as questionnaire_service
-from app.services.employers import fold_for_search
-from app.services.mail import send_mail
 
 
 def status_labels() -> dict[str, str]:
@@ -61,6 +62,27 @@ class EditConflict(Exception):
         super().__init__(company.id)
         self.company = company
         self.current = current
+
+
+def rolls_back_when_refused(decision):
+    """Decorator for a decision: when it is refused (CurationError or EditConflict), its
+    transaction is rolled back (releasing the row locks it took, discarding half-made changes
+    and queued mail) before the error goes on; after a conflict the entry is reloaded, so that
+    the caller can show its current values."""
+
+    @functools.wraps(decision)
+    def decide(*args, **kwargs):
+        try:
+            return decision(*args, **kwargs)
+        except EditConflict as conflict:
+            db.session.rollback()
+            db.session.refresh(conflict.company)
+            raise
+        except CurationError:
+            db.session.rollback()
+            raise
+
+    return decide
 
 
 @dataclass(frozen=True)
@@ -120,6 +142,11 @@ def search_entries(
 def entry(company_id: int) -> Company | None:
     """Any entry by id, whatever its status (for staff only)."""
     return db.session.get(Company, company_id)
+
+
+def change_request(change_id: int) -> ChangeRequest | None:
+    """An owner's change request by id, whatever its status (for staff only)."""
+    return db.session.get(ChangeRequest, change_id)
 
 
 def pending_changes(company: Company) -> list[ChangeRequest]:
@@ -182,7 +209,10 @@ def _change_status(
     actor: StaffUser,
     expected_version: int | None,
     note: str = "",
+    notice: str | None = None,
 ) -> None:
+    """Move the entry to status ``to`` with its audit record and, if ``notice`` names a
+    decision, the mail that tells the owner (``note`` as the reason); one transaction."""
     lock(company)
     check_version(company, expected_version)
     before = audit.snapshot(company)
@@ -197,19 +227,24 @@ def _change_status(
     audit.record(
         action, company, actor=actor, before=before, after=audit.snapshot(company), note=note
     )
+    if notice:
+        notify(company, notice, reason=note)
     commit_or_conflict(company)
 
 
+@rolls_back_when_refused
 def approve(company: Company, actor: StaffUser, expected_version: int | None = None) -> None:
     """Publish a pending entry (it needs a pin) and tell the owner."""
     if company.status is not CompanyStatus.PENDING:
         raise CurationError(_("Nur eingereichte Einträge können freigegeben werden."))
     if company.location is None:
         raise CurationError(_("Der Eintrag hat noch keine Lage: bitte setzen Sie die Markierung."))
-    _change_status(company, CompanyStatus.PUBLISHED, "approve", actor, expected_version)
-    notify(company, "approved")
+    _change_status(
+        company, CompanyStatus.PUBLISHED, "approve", actor, expected_version, notice="approved"
+    )
 
 
+@rolls_back_when_refused
 def reject(
     company: Company, actor: StaffUser, reason: str, expected_version: int | None = None
 ) -> None:
@@ -219,10 +254,12 @@ def reject(
         raise CurationError(_("Nur eingereichte Einträge können abgelehnt werden."))
     if not reason:
         raise CurationError(_("Bitte geben Sie einen Grund für die Ablehnung an."))
-    _change_status(company, CompanyStatus.REJECTED, "reject", actor, expected_version, reason)
-    notify(company, "rejected", reason=reason)
+    _change_status(
+        company, CompanyStatus.REJECTED, "reject", actor, expected_version, reason, "rejected"
+    )
 
 
+@rolls_back_when_refused
 def archive(
     company: Company, actor: StaffUser, reason: str = "", expected_version: int | None = None
 ) -> None:
@@ -230,11 +267,17 @@ def archive(
     if company.status not in (CompanyStatus.PUBLISHED, CompanyStatus.PENDING):
         raise CurationError(_("Nur veröffentlichte oder eingereichte Einträge können ins Archiv."))
     _change_status(
-        company, CompanyStatus.ARCHIVED, "archive", actor, expected_version, reason.strip()
+        company,
+        CompanyStatus.ARCHIVED,
+        "archive",
+        actor,
+        expected_version,
+        reason.strip(),
+        "archived",
     )
-    notify(company, "archived", reason=reason.strip())
 
 
+@rolls_back_when_refused
 def restore(company: Company, actor: StaffUser, expected_version: int | None = None) -> None:
     """Bring an archived or rejected entry back: published again if it was published before
     (and has a pin), else back into the review queue."""
@@ -249,6 +292,7 @@ def restore(company: Company, actor: StaffUser, expected_version: int | None = N
     _change_status(company, to, "restore", actor, expected_version)
 
 
+@rolls_back_when_refused
 def save_edit(
     company: Company, answers: dict, actor: StaffUser, expected_version: int | None
 ) -> None:
@@ -270,6 +314,7 @@ def save_edit(
     commit_or_conflict(company)
 
 
+@rolls_back_when_refused
 def apply_change(
     change: ChangeRequest, actor: StaffUser, expected_version: int | None = None
 ) -> None:
@@ -293,10 +338,11 @@ def apply_change(
         after=audit.snapshot(company),
         note=f"#{change.id}",
     )
-    commit_or_conflict(company)
     notify(company, "change_applied")
+    commit_or_conflict(company)
 
 
+@rolls_back_when_refused
 def reject_change(change: ChangeRequest, actor: StaffUser, reason: str) -> None:
     """Decline an owner's change request (the entry stays as it is) and tell the owner why."""
     reason = reason.strip()
@@ -307,8 +353,8 @@ def reject_change(change: ChangeRequest, actor: StaffUser, reason: str) -> None:
     change.status = "rejected"
     change.decided_at = func.now()
     audit.record("reject_change", change.company, actor=actor, note=f"#{change.id}: {reason}")
-    db.session.commit()
     notify(change.company, "change_rejected", reason=reason)
+    db.session.commit()
 
 
 def owner_language(company: Company) -> str:
@@ -322,39 +368,8 @@ def owner_language(company: Company) -> str:
     return language if language in ("de", "en") else "de"
 
 
-def absolute_url(endpoint: str, **values) -> str:
-    """A full link for an e-mail (BASE_URL if set, else the current host)."""
-    base = current_app.config["BASE_URL"]
-    path = url_for(endpoint, **values)
-    return f"{base}{path}" if base else url_for(endpoint, _external=True, **values)
-
-
-NOTICE_SUBJECTS = {
-    "approved": lambda: _("Ihr Eintrag im KMU-Atlas ist freigeschaltet"),
-    "rejected": lambda: _("Ihr Eintrag im KMU-Atlas wurde nicht freigeschaltet"),
-    "archived": lambda: _("Ihr Eintrag im KMU-Atlas wurde archiviert"),
-    "change_applied": lambda: _("Ihre Änderung im KMU-Atlas ist übernommen"),
-    "change_rejected": lambda: _("Ihre Änderung im KMU-Atlas wurde nicht übernommen"),
-}
-
-
 def notify(company: Company, decision: str, reason: str = "") -> None:
-    """Tell the entry's contact person of a decision, in their language, with the links
-    that fit (the public page and the edit link once it is published)."""
-    if not company.contact_email:
-        return
-    published = company.status is CompanyStatus.PUBLISHED
-    with force_locale(owner_language(company)):
-        body = render_template(
-            "curation/mail_decision.txt",
-            decision=decision,
-            company=company,
-            reason=reason,
-            public_link=absolute_url("public.employer", slug=company.slug) if published else None,
-            edit_link=absolute_url(
-                "questionnaire.edit", token=questionnaire_service.edit_token(company)
-            )
-            if published
-            else None,
-        )
-        send_mail(company.contact_email, NOTICE_SUBJECTS[decision](), body)
+    """Queue the mail that tells the entry's contact person of ``decision`` (if it has one),
+    in the current transaction: it goes out when the decision commits."""
+    if company.contact_email:
+        mail.queue(mail.compose("decision", company=company, decision=decision, reason=reason))

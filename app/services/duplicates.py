@@ -17,6 +17,8 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import cast, func, or_, select
 
 from app.extensions import db
+from app.features.employers import fold_for_search
+from app.features.spatial import point
 from app.models import Company, CompanyStatus, ConsentRecord, FamilyCertificate
 from app.services import audit, owner_links
 from app.services.curation import (
@@ -26,9 +28,9 @@ from app.services.curation import (
     commit_or_conflict,
     flush_or_conflict,
     lock,
+    rolls_back_when_refused,
     touch,
 )
-from app.services.employers import fold_for_search, point
 
 NEAR_METRES = 100
 NAME_SIMILARITY = 0.8
@@ -158,6 +160,7 @@ def _union(first, second, key):
     return list(first) + [item for item in second if getattr(item, key) not in seen]
 
 
+@rolls_back_when_refused
 def merge(
     keep: Company,
     drop: Company,
@@ -167,7 +170,9 @@ def merge(
     drop_version: int | None = None,
 ) -> None:
     """Merge ``drop`` into ``keep``: richer data kept, consent records moved, ``drop`` archived
-    with a pointer to ``keep``; both audit histories stay and are linked by the merge records."""
+    with a pointer to ``keep``; both audit histories stay and are linked by the merge records.
+
+    Refused (CurationError, EditConflict) with its transaction rolled back."""
 
     if keep.id == drop.id:
         raise CurationError(_("Ein Eintrag kann nicht mit sich selbst zusammengeführt werden."))

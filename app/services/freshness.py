@@ -17,18 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Interval, and_, func, literal, not_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import Company, CompanyStatus, StaffUser
-from app.services import audit, tokens
+from app.services import audit, mail, tokens
 from app.services import questionnaire as questionnaire_service
-from app.services.curation import absolute_url, owner_language
-from app.services.mail import send_mail
 
 #: Months after the last confirmation before the owner is asked again.
 CONFIRM_MONTHS = 12
@@ -183,18 +178,9 @@ def confirm(company: Company, now: datetime | None = None) -> None:
 
 
 def _remind(company: Company, now: datetime, actor: StaffUser | None) -> None:
-    """Mail one reminder; its record, the reminder time and the audit entry commit together."""
-    with force_locale(owner_language(company)):
-        subject = _("Stimmt Ihr Eintrag im KMU-Atlas noch?")
-        body = render_template(
-            "curation/mail_reminder.txt",
-            company=company,
-            confirm_link=absolute_url("confirm.confirm", token=confirm_token(company)),
-            edit_link=absolute_url(
-                "questionnaire.edit", token=questionnaire_service.edit_token(company)
-            ),
-            public_link=absolute_url("public.employer", slug=company.slug),
-        )
+    """Mail one reminder; its record, the reminder time and the audit entry commit together
+    (the mail goes out after the commit)."""
+    reminder = mail.compose("reminder", company=company)
     before = _values(company)
     company.reminder_sent_at = now
     db.session.flush()
@@ -206,7 +192,8 @@ def _remind(company: Company, now: datetime, actor: StaffUser | None) -> None:
         after=_values(company),
         note=company.contact_email,
     )
-    send_mail(company.contact_email, subject, body)  # commits the whole unit
+    mail.queue(reminder)
+    db.session.commit()
 
 
 def send_reminders(actor: StaffUser | None = None, now: datetime | None = None) -> ReminderReport:
@@ -216,7 +203,8 @@ def send_reminders(actor: StaffUser | None = None, now: datetime | None = None) 
     Each reminder sets ``reminder_sent_at`` and writes a ``remind`` audit record in the same
     transaction as the outbox record. Entries without a contact e-mail are reported under
     ``no_address``; entries changed by someone else meanwhile under ``skipped`` (they stay
-    due). Needs a request context for the links (see ``flask send-reminders``).
+    due). The mail's text comes from the "reminder" writer (app/notifications.py); it needs a
+    request context for the links (see ``flask send-reminders``).
     """
     now = current_time(now)
     report = ReminderReport()

@@ -27,21 +27,18 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
+from app.features.employers import fold_for_search
 from app.i18n import current_language
 from app.models import (
     Company,
     CompanyStatus,
-    FamilyCriterion,
     ImportUpload,
-    KldbGroup,
     Municipality,
     PostalCode,
     StaffUser,
-    WzDivision,
 )
-from app.services import audit, duplicates
+from app.services import audit, duplicates, entries
 from app.services import questionnaire as questionnaire_service
-from app.services.employers import fold_for_search
 from app.services.slugs import unique_slug
 from geodata.tables import Row, Table, TableError, read_table
 from questionnaire import build_form, clean_answers
@@ -121,9 +118,10 @@ _TEXT_FIELDS = (
     "name", "street", "house_number", "postal_code", "town", "description", "website",
     "phone", "email", "contact_name", "contact_email", "employees",
 )  # fmt: skip
-_LIST_FIELDS = ("sectors", "occupations", "family", "languages")
+#: Targets that fill an entry field of another name.
+_TARGET_OF_FIELD = {"family_criteria": "family"}
 _BOOLEAN_FIELDS = ("offers_apprenticeships", "offers_internships")
-#: Entry form questions whose answer is stored as text and must not be None.
+#: Entry fields whose answer is stored as text and must not be None.
 _REQUIRED_TEXT = ("street", "house_number", "postal_code", "town", "contact_name", "contact_email")
 
 
@@ -451,10 +449,31 @@ class _Checker:
     family: tuple[str, ...]
     towns: dict[str, str]
     bounds: tuple[tuple[float, float], tuple[float, float]]
+    #: The entry form's question key of each entry field (through ``maps_to``).
+    keys: dict[str, str]
 
     def in_region(self, lon: float, lat: float) -> bool:
         (west, south), (east, north) = self.bounds
         return west <= lon <= east and south <= lat <= north
+
+    def put(self, data: MultiDict, field_name: str, value: str) -> None:
+        """Add ``value`` to the form input of the question that fills ``field_name`` (if the
+        questionnaire has one)."""
+        if field_name in self.keys:
+            data.add(self.keys[field_name], value)
+
+    def gate(self, field_name: str) -> str | None:
+        """The yes/no question the question of ``field_name`` depends on (e.g. "we have open
+        positions" for their number), or None."""
+        question = questionnaire_service.definition().question_for(field_name)
+        condition = question.required_if if question else None
+        return condition["question"] if condition and condition.get("equals") is True else None
+
+    def target_of(self, question_key: str) -> str:
+        """The target (column mapping key) a form error of a question is reported under."""
+        fields = {key: field_name for field_name, key in self.keys.items()}
+        target = _TARGET_OF_FIELD.get(fields.get(question_key), fields.get(question_key))
+        return target if target in (*TARGET_KEYS, "location") else ""
 
 
 def _checker(language: str) -> _Checker:
@@ -476,6 +495,7 @@ def _checker(language: str) -> _Checker:
         family=tuple(option[0] for option in context.choices["family_criteria"]),
         towns=towns,
         bounds=current_app.config["REGION"].bounds,
+        keys={q.maps_to: q.key for q in step.questions if q.maps_to},
     )
 
 
@@ -525,7 +545,7 @@ def _check_row(row: Row, mapping: Mapping[str, str], checker: _Checker) -> RowRe
     form = checker.form_class(formdata=formdata)
     if not form.validate():
         for key, messages in form.errors.items():
-            target = key if key in (*TARGET_KEYS, "location") else ""
+            target = checker.target_of(key)
             report.errors.extend(Problem(target, message) for message in messages)
     if len(values.get("source_ref", "")) > MAX_REFERENCE:
         report.errors.append(
@@ -599,9 +619,9 @@ def _formdata(
         if key == "website" and text.lower().startswith("www."):
             text = f"https://{text}"
         if text:
-            data[key] = text
+            checker.put(data, key, text)
     if point is not None:
-        data["location"] = f"{point[1]:.7f},{point[0]:.7f}"
+        checker.put(data, "location", f"{point[1]:.7f},{point[0]:.7f}")
     for key in _BOOLEAN_FIELDS:
         flag = _flag(values.get(key, ""))
         if flag is None:
@@ -615,18 +635,19 @@ def _formdata(
                 )
             )
         elif flag:
-            data[key] = "y"
+            checker.put(data, key, "y")
     positions = values.get("open_positions", "")
     if positions and positions != "0":
-        data["has_open_positions"] = "y"
-        data["open_positions"] = positions
+        if gate := checker.gate("open_positions"):
+            data[gate] = "y"
+        checker.put(data, "open_positions", positions)
     for code in _codes(values.get("sectors", ""), checker.sectors, "sectors", report):
-        data.add("sectors", code)
+        checker.put(data, "sectors", code)
     for code in _codes(values.get("occupations", ""), checker.occupations, "occupations", report):
-        data.add("occupations", code)
+        checker.put(data, "occupations", code)
     for key in _split(values.get("family", "")):
         if key in checker.family:
-            data.add("family", key)
+            checker.put(data, "family_criteria", key)
         else:
             report.errors.append(
                 Problem(
@@ -639,7 +660,7 @@ def _formdata(
                 )
             )
     for code in _split(values.get("languages", "").lower()):
-        data.add("languages", code)
+        checker.put(data, "languages", code)
     return data
 
 
@@ -701,10 +722,13 @@ def _answers(answers: dict, checker: _Checker) -> dict:
     """Answers ready to become an entry: texts not given are empty, the town defaults to
     the municipality of the postal code."""
     answers = dict(answers)
-    for key in _REQUIRED_TEXT:
-        answers[key] = answers.get(key) or ""
-    if not answers["town"] and answers["postal_code"]:
-        answers["town"] = checker.towns.get(answers["postal_code"], "")
+    keys = checker.keys
+    for field_name in _REQUIRED_TEXT:
+        if field_name in keys:
+            answers[keys[field_name]] = answers.get(keys[field_name]) or ""
+    town, postal_code = keys.get("town"), keys.get("postal_code")
+    if town and postal_code and not answers[town] and answers[postal_code]:
+        answers[town] = checker.towns.get(answers[postal_code], "")
     return answers
 
 
@@ -745,16 +769,15 @@ def _check_references(reports: list[RowReport]) -> None:
             report.answers = None
 
 
+#: The entry fields a likely duplicate is recognised by.
+_PROBE_FIELDS = ("name", "postal_code", "location", "website", "phone")
+
+
 def _duplicate_warnings(answers: dict) -> list[Problem]:
     """Existing entries that are probably the same employer as the row (by name and place,
     website or phone)."""
-    values = questionnaire_service.company_values(answers)
-    probe = Company(
-        name=values["name"],
-        location=values["location"],
-        website=values["website"],
-        phone=values["phone"],
-    )
+    values = questionnaire_service.entry_values(answers)
+    probe = entries.build({field: values.get(field) for field in _PROBE_FIELDS}, slug="")
     return [
         Problem(
             "name",
@@ -803,9 +826,9 @@ def _add_entries(
     rows: list[RowReport], status: CompanyStatus, actor: StaffUser, upload: ImportUpload
 ) -> list[ImportedEntry]:
     """Add an entry and its audit record for each row to the session (not committed)."""
-    taxonomy, slugs = _Taxonomy.load(), set()
+    classifications, slugs = entries.Classifications.load(), set()
     with db.session.no_autoflush:  # one flush for all entries, not one per query
-        created = [(row, _create(row, status, taxonomy, slugs)) for row in rows]
+        created = [(row, _create(row, status, classifications, slugs)) for row in rows]
         db.session.flush()  # the entries get their ids for the audit records
         for row, company in created:
             audit.record(
@@ -818,47 +841,28 @@ def _add_entries(
     return [ImportedEntry(company.id, company.name, row.number) for row, company in created]
 
 
-@dataclass(frozen=True)
-class _Taxonomy:
-    """The classification records by code, looked up once per import."""
-
-    divisions: dict[str, WzDivision]
-    groups: dict[str, KldbGroup]
-    criteria: dict[str, FamilyCriterion]
-
-    @classmethod
-    def load(cls) -> _Taxonomy:
-        return cls(
-            divisions={d.code: d for d in db.session.scalars(select(WzDivision))},
-            groups={g.code: g for g in db.session.scalars(select(KldbGroup))},
-            criteria={c.key: c for c in db.session.scalars(select(FamilyCriterion))},
-        )
-
-
-def _create(row: RowReport, status: CompanyStatus, taxonomy: _Taxonomy, slugs: set[str]) -> Company:
+def _create(
+    row: RowReport,
+    status: CompanyStatus,
+    classifications: entries.Classifications,
+    slugs: set[str],
+) -> Company:
     """Add one entry from a valid row to the session (not flushed, no audit record yet).
 
-    Its values are the questionnaire's (:func:`questionnaire_service.company_values`: the
+    Its values are the questionnaire's (:func:`questionnaire_service.entry_values`: the
     point from the coordinates, else the postal code's).
     """
-    values = questionnaire_service.company_values(row.answers)
-    company = Company(
+    values = questionnaire_service.entry_values(row.answers)
+    published = {"published_at": func.now(), "confirmed_at": func.now()}
+    company = entries.build(
+        values,
+        classifications=classifications,
         slug=_unique_slug(values["name"], values.get("town") or "", slugs),
         status=status,
         source=SOURCE,
         source_ref=row.values.get("source_ref") or None,
-        sectors=[taxonomy.divisions[code] for code in values.pop("sectors", None) or []],
-        occupations=[taxonomy.groups[code] for code in values.pop("occupations", None) or []],
-        family_criteria=[
-            taxonomy.criteria[key] for key in values.pop("family_criteria", None) or []
-        ],
-        certificates=[],
+        **(published if status is CompanyStatus.PUBLISHED else {}),
     )
-    for key, value in values.items():
-        setattr(company, key, value)
-    if status is CompanyStatus.PUBLISHED:
-        company.published_at = func.now()
-        company.confirmed_at = func.now()
     db.session.add(company)
     return company
 

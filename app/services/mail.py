@@ -1,17 +1,29 @@
 """One way out for e-mail: every message is kept in the outbox table; with MAIL_SMTP_HOST set
-it is also sent by SMTP, otherwise (development) it is written to the log."""
+it is also sent by SMTP, otherwise (development) it is written to the log.
+
+A mail is part of the transaction of the change it tells about: :func:`queue` adds its outbox
+record to the caller's session and nothing else; the caller's service commits. Only after that
+transaction has committed is the mail delivered (a session ``after_commit`` hook), so a
+rolled-back change sends no mail, and a failed delivery (recorded on the outbox row, never
+raised) cannot undo the change.
+
+What a mail says and where its links point is the web layer's business: services ask
+:func:`compose` for the mail of a kind (``"decision"``, ``"reminder"``, …) and the writers that
+``app/notifications.py`` registers on the app write it.
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-from flask import current_app
-from sqlalchemy import func, select
+from flask import Flask, current_app
+from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import OutboxMessage
@@ -20,6 +32,19 @@ log = logging.getLogger(__name__)
 
 #: First key of the transaction-level advisory locks taken while a limited mail is checked.
 MAIL_LOCK_NAMESPACE = 0x3A11
+#: Where the session keeps the outbox records of its transaction that wait for the commit.
+_QUEUED = "outbox_queued"
+#: The app extension that holds the mail writers by kind.
+WRITERS = "mail_writers"
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One plain-text e-mail, written but not yet recorded."""
+
+    recipient: str
+    subject: str
+    body: str
 
 
 @dataclass(frozen=True)
@@ -35,62 +60,63 @@ class MailLimit:
     per_draft: bool = False
 
 
-def send_mail(
-    recipient: str, subject: str, body: str, *, purpose: str = "", draft_id: int | None = None
-) -> OutboxMessage:
-    """Record and deliver one plain-text e-mail. Delivery errors are kept, not raised.
+def register_writers(app: Flask, writers: Mapping[str, Callable[..., Mail]]) -> None:
+    """Give the app the functions that write each kind of mail (the web layer calls this)."""
+    app.extensions[WRITERS] = dict(writers)
 
-    ``purpose`` and ``draft_id`` are recorded for :func:`send_limited`.
+
+def compose(kind: str, **values) -> Mail:
+    """The mail of ``kind`` about ``values`` (e.g. ``company=…``), in the recipient's language
+    and with absolute links, as the registered writer words it."""
+    return current_app.extensions[WRITERS][kind](**values)
+
+
+def queue(mail: Mail, *, purpose: str = "", draft_id: int | None = None) -> OutboxMessage:
+    """Record ``mail`` in the outbox as part of the current transaction (not committed: the
+    caller commits). It is delivered once that transaction has committed; if it is rolled back,
+    the mail is neither kept nor sent.
+
+    ``purpose`` and ``draft_id`` are recorded for :func:`queue_limited`.
     """
-    config = current_app.config
-    transport = "smtp" if config.get("MAIL_SMTP_HOST") else "log"
+    transport = "smtp" if current_app.config.get("MAIL_SMTP_HOST") else "log"
     message = OutboxMessage(
-        recipient=recipient,
-        subject=subject,
-        body=body,
+        recipient=mail.recipient,
+        subject=mail.subject,
+        body=mail.body,
         transport=transport,
         purpose=purpose,
         draft_id=draft_id,
     )
-    db.session.add(message)
     if transport == "log":
-        log.info("mail to %s: %s\n%s", recipient, subject, body)
-        message.sent_at = func.now()
-    else:
-        try:
-            _smtp_send(recipient, subject, body)
-            message.sent_at = func.now()
-        except (OSError, smtplib.SMTPException) as exc:
-            log.error("mail to %s failed: %s", recipient, exc)
-            message.error = str(exc)
-    db.session.commit()
+        message.sent_at = func.now()  # the log line is all the delivery there is
+    db.session.add(message)
+    db.session.info.setdefault(_QUEUED, []).append(message)
     return message
 
 
-def send_limited(
-    recipient: str,
-    subject: str,
-    body: str,
+def queue_limited(
+    mail: Mail,
     *,
     purpose: str,
     limits: Sequence[MailLimit],
     draft_id: int | None = None,
 ) -> MailLimit | None:
-    """Send like :func:`send_mail` unless one of ``limits`` is reached; then send nothing and
-    return the limit that held the mail back (None when it was sent). Commits either way.
+    """Queue like :func:`queue` unless one of ``limits`` is reached; then queue nothing and
+    return the limit that held the mail back (None when it was queued). The caller commits
+    either way.
 
     Counting and recording happen under transaction-level advisory locks on the draft and the
-    recipient, so simultaneous requests cannot all pass the count.
+    recipient, held until the caller's transaction ends, so simultaneous requests cannot all
+    pass the count.
     """
     if draft_id is not None:
         _lock(f"draft:{draft_id}")
-    _lock(f"recipient:{recipient.lower()}")
+    _lock(f"recipient:{mail.recipient.lower()}")
     for limit in limits:
-        if _count_sent(limit, purpose, recipient, draft_id) >= limit.count:
-            db.session.commit()  # ends the transaction: the locks are released
-            log.warning("mail (%s) to %s held back: %s", purpose, recipient, limit.reason)
+        if _count_sent(limit, purpose, mail.recipient, draft_id) >= limit.count:
+            log.warning("mail (%s) to %s held back: %s", purpose, mail.recipient, limit.reason)
             return limit
-    send_mail(recipient, subject, body, purpose=purpose, draft_id=draft_id)
+    queue(mail, purpose=purpose, draft_id=draft_id)
     return None
 
 
@@ -110,6 +136,49 @@ def _count_sent(limit: MailLimit, purpose: str, recipient: str, draft_id: int | 
     if limit.per_draft:
         query = query.where(OutboxMessage.draft_id == draft_id)
     return db.session.scalar(query)
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver_committed(session: Session) -> None:
+    """Deliver the mails whose records the transaction just committed (not for a savepoint:
+    the outer transaction may still be rolled back)."""
+    if session.in_nested_transaction() or not session.info.get(_QUEUED):
+        return
+    queued = session.info.pop(_QUEUED)
+    for message in queued:
+        if inspect(message).persistent:
+            _deliver(message)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    """Forget the queued mails whose records the rollback removed from the session."""
+    if session.info.get(_QUEUED):
+        session.info[_QUEUED] = [m for m in session.info[_QUEUED] if m in session]
+
+
+def _deliver(message: OutboxMessage) -> None:
+    """Send one committed message; record on its row when it was sent or why it failed.
+
+    Runs after the commit, when the committing session can no longer write: the outcome is
+    written through a connection of its own. Nothing is raised: the change is committed.
+    """
+    if message.transport == "log":
+        log.info("mail to %s: %s\n%s", message.recipient, message.subject, message.body)
+        return
+    try:
+        _smtp_send(message.recipient, message.subject, message.body)
+        outcome = {"sent_at": func.now()}
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("mail to %s failed: %s", message.recipient, exc)
+        outcome = {"error": str(exc)}
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message.id).values(**outcome)
+            )
+    except Exception:  # the mail went (or not); only its record is missing
+        log.exception("could not record the delivery of outbox message %s", message.id)
 
 
 def _smtp_send(recipient: str, subject: str, body: str) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy import delete, update
 
 from app.extensions import db
 from app.models import Company, QuestionnaireDraft, StaffUser
-from app.services import audit
+from app.services import audit, mail
+from app.services import questionnaire as questionnaire_service
 
 
 def renew(company: Company) -> None:
@@ -28,6 +29,17 @@ def renew(company: Company) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.expire(company, ["link_generation"])
+
+
+def send_new_links(address: str) -> None:
+    """Send a new edit link to the contact e-mail of each published entry whose contact is
+    ``address`` (the "edit_link" mail); the links sent before stop working. One transaction:
+    the mails go out after it has committed. An unknown address sends nothing (and says so to
+    no one)."""
+    for company in questionnaire_service.published_by_contact(address):
+        renew(company)
+        mail.queue(mail.compose("edit_link", company=company))
+    db.session.commit()
 
 
 def close_open_edits(company: Company) -> None:

@@ -8,7 +8,7 @@ import unicodedata
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.filters import Place
+from app.features.filters import Place
 from app.models import Municipality, PostalCode
 
 _POSTAL_CODE = re.compile(r"^\d{5}$")

@@ -8,12 +8,10 @@ approves (curation issue).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import Point
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -23,19 +21,15 @@ from app.models import (
     Company,
     CompanyStatus,
     ConsentRecord,
-    FamilyCertificate,
     FamilyCriterion,
     KldbArea,
-    KldbGroup,
     PostalCode,
     QuestionnaireDraft,
-    WzDivision,
     WzSection,
 )
-from app.services import tokens
-from app.services.mail import MailLimit, send_limited
-from app.services.slugs import unique_slug
-from questionnaire import Context, Questionnaire, mapped_values
+from app.services import entries, mail, tokens
+from app.services.mail import Mail, MailLimit
+from questionnaire import Context, Questionnaire, answers_from, mapped_values
 from questionnaire.definition import Question, Step
 from questionnaire.engine import form_data, is_required, without_nul
 
@@ -216,14 +210,14 @@ def draft_from_token(token: str) -> QuestionnaireDraft:
     return draft
 
 
-def send_resume_link(
-    draft: QuestionnaireDraft, address: str, subject: str, body: str
-) -> MailLimit | None:
-    """Mail the resume link to ``address`` within :data:`RESUME_MAIL_LIMITS`; return the limit
-    that held it back, or None when it was sent."""
-    return send_limited(
-        address, subject, body, purpose="resume", draft_id=draft.id, limits=RESUME_MAIL_LIMITS
+def send_resume_link(draft: QuestionnaireDraft, resume: Mail) -> MailLimit | None:
+    """Mail the resume link (the mail ``resume``) within :data:`RESUME_MAIL_LIMITS`; return
+    the limit that held it back, or None when it was sent. Commits (ending the mail locks)."""
+    held_back = mail.queue_limited(
+        resume, purpose="resume", draft_id=draft.id, limits=RESUME_MAIL_LIMITS
     )
+    db.session.commit()
+    return held_back
 
 
 def revoke_links(draft: QuestionnaireDraft) -> None:
@@ -234,14 +228,7 @@ def revoke_links(draft: QuestionnaireDraft) -> None:
 
 def suggest_point(postal_code: str | None) -> tuple[float, float] | None:
     """(lon, lat) of a postal code of the region, as a first guess for the pin."""
-    if not postal_code:
-        return None
-    row = db.session.execute(
-        select(func.ST_X(PostalCode.point), func.ST_Y(PostalCode.point)).where(
-            PostalCode.code == postal_code
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
+    return entries.postal_code_point(postal_code)
 
 
 def summary(draft: QuestionnaireDraft, language: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -280,55 +267,16 @@ def answer_rows(answers: dict, language: str) -> list[tuple[str, list[tuple[str,
     return shown
 
 
-def company_values(answers: dict) -> dict:
-    """Company column values from the answers (relations and the point made ready)."""
-    return prepared_values(mapped_values(definition(), answers))
+def entry_values(answers: dict) -> dict:
+    """The entry fields the answers fill (through each question's ``maps_to``), ready for
+    :func:`app.services.entries.build` and :func:`~app.services.entries.apply`."""
+    return mapped_values(definition(), answers)
 
 
-def prepared_values(values: dict) -> dict:
-    """Mapped answers made ready for the Company: the point as geometry, the municipality
-    from the postal code, empty texts as ''."""
-    values = dict(values)
-    location = values.pop("location", None) or suggest_point(values.get("postal_code"))
-    municipality = db.session.scalar(
-        select(PostalCode.municipality_ags).where(PostalCode.code == values.get("postal_code"))
-    )
-    values["open_positions"] = values.get("open_positions") or 0
-    for text_field in ("website", "phone", "email", "description"):
-        values[text_field] = values.get(text_field) or ""
-    values["languages"] = values.get("languages") or ["de"]
-    values["location"] = from_shape(Point(*location), srid=4326) if location else None
-    values["municipality_ags"] = municipality
-    return values
-
-
-def _apply(company: Company, values: dict, answers: dict) -> None:
-    values = dict(values)
-    company.sectors = list(
-        db.session.scalars(
-            select(WzDivision).where(WzDivision.code.in_(values.pop("sectors", []) or []))
-        )
-    )
-    company.occupations = list(
-        db.session.scalars(
-            select(KldbGroup).where(KldbGroup.code.in_(values.pop("occupations", []) or []))
-        )
-    )
-    family = values.pop("family_criteria", []) or []
-    company.family_criteria = list(
-        db.session.scalars(select(FamilyCriterion).where(FamilyCriterion.key.in_(family)))
-    )
-    company.certificates = []
-    if "certificate" in family and answers.get("certificate_name"):
-        until = answers.get("certificate_valid_until")
-        company.certificates = [
-            FamilyCertificate(
-                name=answers["certificate_name"],
-                valid_until=date.fromisoformat(until) if until else None,
-            )
-        ]
-    for key, value in values.items():
-        setattr(company, key, value)
+def entry_answer(answers: dict, field: str):
+    """The answer of the question that fills the entry field ``field`` (None without one)."""
+    question = definition().question_for(field)
+    return answers.get(question.key) if question else None
 
 
 def submit(draft: QuestionnaireDraft, step_key: str, answers: dict) -> Submission:
@@ -337,7 +285,8 @@ def submit(draft: QuestionnaireDraft, step_key: str, answers: dict) -> Submissio
 
     Idempotent: the draft's row is locked (SELECT ... FOR UPDATE) first, so of two
     simultaneous submissions (a double click) the second waits, finds the draft submitted and
-    returns the first one's result with ``created=False``.
+    returns the first one's result with ``created=False``. A new business with a contact
+    e-mail is told that its entry arrived (the "received" mail, sent after the commit).
     """
     db.session.scalars(
         select(QuestionnaireDraft)
@@ -351,6 +300,10 @@ def submit(draft: QuestionnaireDraft, step_key: str, answers: dict) -> Submissio
     _store_answers(draft, step_key, answers)
     result = _submit_edit(draft) if draft.kind == "edit" else _submit_new(draft)
     draft.submitted_at = func.now()
+    address = entry_answer(draft.answers, "contact_email")
+    if draft.kind == "new" and address:
+        received = mail.compose("received", recipient=address, company=result)
+        mail.queue(received, purpose="received", draft_id=draft.id)
     db.session.commit()
     return Submission(result, created=True)
 
@@ -365,10 +318,8 @@ def _submitted_result(draft: QuestionnaireDraft) -> Company | ChangeRequest | No
 
 
 def _submit_edit(draft: QuestionnaireDraft) -> ChangeRequest:
-    """The change request of an owner's edit (not committed)."""
-    stored = mapped_values(definition(), draft.answers)
-    stored["certificate_name"] = draft.answers.get("certificate_name")
-    stored["certificate_valid_until"] = draft.answers.get("certificate_valid_until")
+    """The change request of an owner's edit (not committed): the entry values it proposes."""
+    stored = entry_values(draft.answers)
     request = ChangeRequest(company_id=draft.company_id, draft_id=draft.id, values=stored)
     db.session.add(request)
     return request
@@ -377,13 +328,11 @@ def _submit_edit(draft: QuestionnaireDraft) -> ChangeRequest:
 def _submit_new(draft: QuestionnaireDraft) -> Company:
     """The pending entry of a new business and its consent record (not committed)."""
     questionnaire = definition()
-    values = company_values(draft.answers)
-    company = Company(
-        slug=unique_slug(values["name"], values.get("town") or ""),
+    company = entries.build(
+        entry_values(draft.answers),
         status=CompanyStatus.PENDING,
         source="staff" if draft.entered_by_staff else "questionnaire",
     )
-    _apply(company, values, draft.answers)
     db.session.add(company)
     db.session.flush()
     db.session.add(
@@ -400,15 +349,7 @@ def _submit_new(draft: QuestionnaireDraft) -> Company:
 
 def company_answers(company: Company) -> dict:
     """The entry's current values as questionnaire answers."""
-    answers = {
-        question.key: _current_answer(company, question) for question in definition().questions()
-    }
-    certificate = company.certificates[0] if company.certificates else None
-    answers["certificate_name"] = certificate.name if certificate else None
-    answers["certificate_valid_until"] = (
-        certificate.valid_until.isoformat() if certificate and certificate.valid_until else None
-    )
-    answers["has_open_positions"] = bool(company.open_positions)
+    answers = answers_from(definition(), entries.current_values(company))
     # An answer whose condition does not hold is left empty (no "0 open positions").
     for question in definition().questions():
         if question.required_if and not is_required(question, answers):
@@ -417,21 +358,13 @@ def company_answers(company: Company) -> dict:
 
 
 def change_answers(change: ChangeRequest) -> dict:
-    """The answers a change request proposes (from its stored values)."""
-    values = change.values
-    answers = {}
-    for question in definition().questions():
-        if question.maps_to:
-            answers[question.key] = values.get(question.maps_to)
-    answers["certificate_name"] = values.get("certificate_name")
-    answers["certificate_valid_until"] = values.get("certificate_valid_until")
-    answers["has_open_positions"] = bool(values.get("open_positions"))
-    return answers
+    """The answers a change request proposes (from its stored entry values)."""
+    return answers_from(definition(), change.values)
 
 
 def apply_answers(company: Company, answers: dict) -> None:
     """Set every field of the entry from questionnaire answers (staff edit, change request)."""
-    _apply(company, company_values(answers), answers)
+    entries.apply(company, entry_values(answers))
 
 
 def entry_step() -> Step:
@@ -471,22 +404,6 @@ def start_edit(company: Company, language: str) -> QuestionnaireDraft:
     db.session.add(draft)
     db.session.commit()
     return draft
-
-
-def _current_answer(company: Company, question):
-    field = question.maps_to
-    if field is None:
-        return None
-    if field == "sectors":
-        return [d.code for d in company.sectors]
-    if field == "occupations":
-        return [g.code for g in company.occupations]
-    if field == "family_criteria":
-        return [c.key for c in company.family_criteria]
-    if field == "location":
-        point = to_shape(company.location) if company.location is not None else None
-        return [point.x, point.y] if point else None
-    return getattr(company, field)
 
 
 def published_by_contact(address: str) -> list[Company]:

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.filters import OFFERS, SIZES, Vocabulary
 from app.i18n import current_language, iso_639_1_codes, language_name
 from app.models import FamilyCriterion, KldbArea, Municipality, WzSection
+from app.models.company import OFFERS, SIZES
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The codes the employer filters accept (from the taxonomies and the region)."""
+
+    sections: frozenset[str]
+    divisions: frozenset[str]
+    areas: frozenset[str]
+    groups: frozenset[str]
+    family: tuple[str, ...]
+    municipalities: frozenset[str]
+    languages: frozenset[str]
 
 
 def vocabulary() -> Vocabulary:

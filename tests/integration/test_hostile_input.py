@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from app.blueprints.filtering import request_filter
-from app.filters import FILTER_PARAMS, FilterError
+from app.features.employers import FILTER_PARAMS
+from app.features.filters import FilterError
 from app.models import CompanyStatus
 from tests.conftest import AuthActions, csrf_token
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services.employers import fold_for_search
+from app.features.employers import fold_for_search
 
 
 @pytest.mark.parametrize(

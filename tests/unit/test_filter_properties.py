@@ -8,14 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from app.filters import (
-    FILTER_PARAMS,
-    EmployerFilter,
-    FilterError,
-    parse_filter,
-    parse_page,
-    parse_sort,
-)
+from app.features.employers import FILTER_PARAMS, EmployerFilter, parse_filter
+from app.features.filters import FilterError, parse_page, parse_sort
 from tests.unit.test_filters import VOCABULARY, resolve
 
 NAMES = (*FILTER_PARAMS, "bbox", "zoom", "page", "sort")

@@ -5,15 +5,9 @@ from flask import Flask
 from flask_babel import Babel
 from werkzeug.datastructures import MultiDict
 
-from app.filters import (
-    DEFAULT_RADIUS_KM,
-    FilterError,
-    Place,
-    Vocabulary,
-    parse_filter,
-    parse_page,
-    parse_sort,
-)
+from app.features.employers import parse_filter
+from app.features.filters import DEFAULT_RADIUS_KM, FilterError, Place, parse_page, parse_sort
+from app.services.taxonomies import Vocabulary
 
 VOCABULARY = Vocabulary(
     sections=frozenset("ABCF"),

@@ -1,0 +1,339 @@
+"""Employers: the first feature source. Only published entries, only their public fields.
+
+Its parameters (sector, occupation, municipality, place and radius, size, family criteria,
+offers, language, text) are declared here once; the pipeline parses them, and the same
+declarations reach the browser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, exists, func, literal, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import selectinload
+
+from app.features.filters import (
+    FeatureFilter,
+    Parameter,
+    ParseContext,
+    parse,
+    place_parameters,
+    shown,
+    text_parameter,
+)
+from app.features.source import register
+from app.models import (
+    Company,
+    CompanyStatus,
+    KldbGroup,
+    WzDivision,
+    company_family_criteria,
+    company_occupations,
+    company_sectors,
+)
+from app.models.company import OFFERS, SIZES
+from app.services import entries
+
+#: Columns only the agency's own exports hold: the contact person.
+PRIVATE_FIELDS = ("contact_name", "contact_email")
+#: Fields of a company that may leave the server through a public page, API or export: the
+#: entry's fields (:mod:`app.services.entries`) without the contact person, plus the slug and
+#: the size class. Workflow fields are absent.
+PUBLIC_FIELDS = (
+    "slug",
+    *(name for name in entries.TEXT_FIELDS if name not in PRIVATE_FIELDS),
+    *entries.SCALAR_FIELDS,
+    "size_class",
+)
+#: The classification columns of an export (codes joined by ';').
+CODE_FIELDS = ("sectors", "occupations", "family")
+# The same folding as the database function atlas_fold (migration 0002).
+_FOLD = str.maketrans("äöüàáâãåèéêëìíîïòóôõùúûçñýÿ", "aouaaaaaeeeeiiiioooouuucnyy")
+_WORD = re.compile(r"[^\W_]+")
+#: German collation for sorting names (ICU, available on every PostgreSQL built with ICU).
+NAME_COLLATION = "de-x-icu"
+
+
+def fold_for_search(text: str) -> str:
+    """Fold text the way ``atlas_fold`` does in the database."""
+    return text.lower().replace("ß", "ss").translate(_FOLD)
+
+
+def text_query(text: str):
+    """A German full-text query: every word must match, each also as a word beginning."""
+    words = _WORD.findall(fold_for_search(text))
+    if not words:
+        return None
+    terms = " & ".join(f"{word}:*" for word in words)
+    return func.to_tsquery(literal_column("'german'::regconfig"), terms)
+
+
+PARAMETERS = (
+    text_parameter("q"),
+    Parameter(
+        "sector",
+        "choice",
+        multiple=True,
+        allowed=lambda v: v.sections | v.divisions,
+        normalize=lambda s: s.upper() if len(s) == 1 else s,
+        message=lambda value, v: _(
+            "Unbekannter Wirtschaftszweig „%(value)s“: erwartet wird ein WZ-2008-Abschnitt "
+            "(A bis U) oder eine zweistellige WZ-Abteilung.",
+            value=shown(value),
+        ),
+    ),
+    Parameter(
+        "occupation",
+        "choice",
+        multiple=True,
+        allowed=lambda v: v.areas | v.groups,
+        message=lambda value, v: _(
+            "Unbekannter Beruf „%(value)s“: erwartet wird ein KldB-2010-Berufsbereich "
+            "(eine Ziffer) oder eine Berufshauptgruppe (zwei Ziffern).",
+            value=shown(value),
+        ),
+    ),
+    Parameter(
+        "municipality",
+        "choice",
+        multiple=True,
+        allowed=lambda v: v.municipalities,
+        message=lambda value, v: _(
+            "Unbekannte Gemeinde „%(value)s“: erwartet wird der achtstellige "
+            "Gemeindeschlüssel (AGS) einer Gemeinde der Region.",
+            value=shown(value),
+        ),
+    ),
+    *place_parameters(),
+    Parameter(
+        "size",
+        "choice",
+        multiple=True,
+        options=SIZES,
+        allowed=lambda v: SIZES,
+        message=lambda value, v: _(
+            "Unbekannte Größenklasse „%(value)s“: erlaubt sind %(allowed)s.",
+            value=shown(value),
+            allowed=", ".join(SIZES),
+        ),
+    ),
+    Parameter(
+        "family",
+        "choice",
+        multiple=True,
+        allowed=lambda v: v.family,
+        message=lambda value, v: _(
+            "Unbekanntes Merkmal „%(value)s“: erlaubt sind %(allowed)s.",
+            value=shown(value),
+            allowed=", ".join(v.family),
+        ),
+    ),
+    Parameter(
+        "offers",
+        "choice",
+        multiple=True,
+        options=OFFERS,
+        allowed=lambda v: OFFERS,
+        message=lambda value, v: _(
+            "Unbekanntes Angebot „%(value)s“: erlaubt sind %(allowed)s.",
+            value=shown(value),
+            allowed=", ".join(OFFERS),
+        ),
+    ),
+    Parameter(
+        "language",
+        "choice",
+        multiple=True,
+        allowed=lambda v: v.languages,
+        message=lambda value, v: _(
+            "Unbekannte Sprache „%(value)s“: erwartet wird ein zweibuchstabiger "
+            "ISO-639-1-Code wie de, en oder tr.",
+            value=shown(value),
+        ),
+    ),
+)
+#: The filter parameters, in the order permalinks list them.
+FILTER_PARAMS = tuple(parameter.name for parameter in PARAMETERS)
+
+
+@dataclass(frozen=True)
+class EmployerFilter(FeatureFilter):
+    """What a jobseeker asked for, with the employer's parameters as typed fields."""
+
+    sections: frozenset[str] = frozenset()
+    divisions: frozenset[str] = frozenset()
+    areas: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    municipalities: frozenset[str] = frozenset()
+    sizes: frozenset[str] = frozenset()
+    family: frozenset[str] = frozenset()
+    offers: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    text: str = ""
+
+    @classmethod
+    def from_values(cls, *, values, **fields) -> EmployerFilter:
+        """The filter from the parsed values of :data:`PARAMETERS` (see ``features.parse``)."""
+        sectors = values.get("sector", ())
+        occupations = values.get("occupation", ())
+        fields.setdefault("order", FILTER_PARAMS)
+        return cls(
+            values=values,
+            sections=frozenset(s for s in sectors if len(s) == 1),
+            divisions=frozenset(s for s in sectors if len(s) != 1),
+            areas=frozenset(o for o in occupations if len(o) == 1),
+            groups=frozenset(o for o in occupations if len(o) != 1),
+            municipalities=frozenset(values.get("municipality", ())),
+            sizes=frozenset(values.get("size", ())),
+            family=frozenset(values.get("family", ())),
+            offers=frozenset(values.get("offers", ())),
+            languages=frozenset(values.get("language", ())),
+            text=values.get("q", ""),
+            **fields,
+        )
+
+
+def _linked(code_column, codes):
+    """The company is linked, through ``code_column``'s association table, to one of ``codes``."""
+    table = code_column.table
+    return exists().where(table.c.company_id == Company.id, code_column.in_(codes))
+
+
+def _ordered_codes(code_column):
+    """The company's codes in ``code_column``'s association table, sorted, joined by ';'."""
+    table = code_column.table
+    aggregated = func.string_agg(code_column, aggregate_order_by(literal(";"), code_column))
+    return (
+        select(func.coalesce(aggregated, ""))
+        .where(table.c.company_id == Company.id)
+        .scalar_subquery()
+    )
+
+
+def public_properties(company: Company) -> dict:
+    """The public fields of a company as JSON-ready properties (never the contact person)."""
+    properties = {"id": company.id}
+    properties.update({name: getattr(company, name) for name in PUBLIC_FIELDS})
+    properties["sectors"] = [d.code for d in company.sectors]
+    properties["occupations"] = [g.code for g in company.occupations]
+    properties["family"] = [c.key for c in company.family_criteria]
+    return properties
+
+
+class EmployerSource:
+    """Published employers, for the map, the list, the API and exports."""
+
+    key = "employers"
+    parameters = PARAMETERS
+    detail_endpoint = "public.employer"
+    marker = {"className": "atlas-marker", "clusterClassName": "atlas-cluster"}
+    #: The columns of an export; integers and booleans are typed, the rest are texts.
+    integer_fields = ("employees", "open_positions")
+    boolean_fields = ("offers_apprenticeships", "offers_internships")
+
+    def __init__(self):
+        # Instance attributes: as class attributes, the mapped columns would act as
+        # descriptors on this (unmapped) class.
+        self.geometry = Company.location
+        self.id_column = Company.id
+        self.name_order = (Company.name.collate(NAME_COLLATION),)
+
+    def label(self) -> str:
+        """The source's name in the interface language."""
+        return _("Arbeitgeber")
+
+    def empty_filter(self) -> EmployerFilter:
+        """A filter that narrows nothing."""
+        return EmployerFilter(order=FILTER_PARAMS)
+
+    make_filter = staticmethod(EmployerFilter.from_values)
+
+    def vocabulary(self):
+        """The codes the employer filters accept (taxonomies, the region's municipalities)."""
+        from app.services.taxonomies import vocabulary
+
+        return vocabulary()
+
+    def query(self, f: EmployerFilter) -> Select:
+        """Published companies that pass the employer's own parameters."""
+        query = select(Company).where(Company.status == CompanyStatus.PUBLISHED)
+        if f.sections or f.divisions:
+            divisions = select(WzDivision.code).where(
+                or_(WzDivision.code.in_(f.divisions), WzDivision.section_code.in_(f.sections))
+            )
+            query = query.where(_linked(company_sectors.c.division_code, divisions))
+        if f.areas or f.groups:
+            groups = select(KldbGroup.code).where(
+                or_(KldbGroup.code.in_(f.groups), KldbGroup.area_code.in_(f.areas))
+            )
+            query = query.where(_linked(company_occupations.c.group_code, groups))
+        if f.municipalities:
+            query = query.where(Company.municipality_ags.in_(f.municipalities))
+        if f.sizes:
+            query = query.where(Company.size_class.in_(f.sizes))
+        for key in sorted(f.family):  # all of them: one condition each
+            query = query.where(_linked(company_family_criteria.c.criterion_key, [key]))
+        if f.offers:
+            query = query.where(or_(*(Company.offer_condition(o) for o in sorted(f.offers))))
+        if f.languages:
+            query = query.where(Company.languages.overlap(sorted(f.languages)))
+        if f.text and (tsquery := text_query(f.text)) is not None:
+            query = query.where(Company.search_vector.op("@@")(tsquery))
+        return query
+
+    def with_details(self, query: Select) -> Select:
+        """The classifications that ``properties`` reads, loaded in a few queries."""
+        return query.options(
+            selectinload(Company.sectors),
+            selectinload(Company.occupations),
+            selectinload(Company.family_criteria),
+        )
+
+    def entity(self, row) -> Company:
+        """The company of a result row."""
+        return row[0]
+
+    def properties(self, row) -> dict:
+        """The public fields of a result row's company."""
+        return public_properties(row[0])
+
+    def feature_id(self, row) -> int:
+        """The company's id."""
+        return row[0].id
+
+    def detail_values(self, row) -> dict:
+        """The URL values of the company's public page."""
+        return {"slug": row[0].slug}
+
+    def export_rows(self, f: EmployerFilter, *, private: bool = False):
+        """Column names and a query of rows for an export (codes joined by ';'; the contact
+        person only if ``private``); the last two columns are lon and lat."""
+        from app.features.pipeline import matching
+
+        names = [*PUBLIC_FIELDS, *CODE_FIELDS, *(PRIVATE_FIELDS if private else ())]
+        fields = [getattr(Company, name) for name in PUBLIC_FIELDS if name != "languages"]
+        fields.append(func.array_to_string(Company.languages, ";").label("languages"))
+        fields += [
+            _ordered_codes(company_sectors.c.division_code).label("sectors"),
+            _ordered_codes(company_occupations.c.group_code).label("occupations"),
+            _ordered_codes(company_family_criteria.c.criterion_key).label("family"),
+        ]
+        if private:
+            fields += [getattr(Company, name) for name in PRIVATE_FIELDS]
+        fields += [func.ST_X(Company.location), func.ST_Y(Company.location)]
+        query = matching(self, f, use_view=False).with_only_columns(*fields).order_by(Company.id)
+        return names, query
+
+
+EMPLOYERS = register(EmployerSource())
+
+
+def parse_filter(args, vocabulary, resolve_place) -> EmployerFilter:
+    """The employer filter from query parameters, checked against ``vocabulary`` (what
+    :func:`app.features.pipeline.parse_filter` does with the source's own vocabulary)."""
+    return parse(
+        args, PARAMETERS, ParseContext(vocabulary, resolve_place), make=EMPLOYERS.make_filter
+    )

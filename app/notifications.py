@@ -1,0 +1,113 @@
+"""The e-mails the app writes: one function per kind renders its template and builds its
+absolute links (from BASE_URL). This is web-layer work; services decide who is told what and
+ask for the text through :func:`app.services.mail.compose`, which calls the writers
+:func:`init_app` registers here.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.models import Company, CompanyStatus, QuestionnaireDraft
+from app.services import curation, freshness, mail
+from app.services import questionnaire as questionnaire_service
+from app.services.mail import Mail
+
+#: Subjects of the mails that tell the owner of a curation decision.
+DECISION_SUBJECTS = {
+    "approved": lambda: _("Ihr Eintrag im KMU-Atlas ist freigeschaltet"),
+    "rejected": lambda: _("Ihr Eintrag im KMU-Atlas wurde nicht freigeschaltet"),
+    "archived": lambda: _("Ihr Eintrag im KMU-Atlas wurde archiviert"),
+    "change_applied": lambda: _("Ihre Änderung im KMU-Atlas ist übernommen"),
+    "change_rejected": lambda: _("Ihre Änderung im KMU-Atlas wurde nicht übernommen"),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the writers of the mails that services send."""
+    mail.register_writers(
+        app,
+        {
+            "decision": decision_mail,
+            "reminder": reminder_mail,
+            "received": received_mail,
+            "edit_link": edit_link_mail,
+        },
+    )
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A full link for an e-mail (BASE_URL if set, else the current host)."""
+    base = current_app.config["BASE_URL"]
+    path = url_for(endpoint, **values)
+    return f"{base}{path}" if base else url_for(endpoint, _external=True, **values)
+
+
+def edit_link(company: Company) -> str:
+    """The owner's personal link to change a published entry."""
+    return absolute_url("questionnaire.edit", token=questionnaire_service.edit_token(company))
+
+
+def decision_mail(company: Company, decision: str, reason: str = "") -> Mail:
+    """Tell the entry's contact person of a decision, in their language, with the links that
+    fit (the public page and the edit link once it is published)."""
+    published = company.status is CompanyStatus.PUBLISHED
+    with force_locale(curation.owner_language(company)):
+        body = render_template(
+            "curation/mail_decision.txt",
+            decision=decision,
+            company=company,
+            reason=reason,
+            public_link=absolute_url("public.employer", slug=company.slug) if published else None,
+            edit_link=edit_link(company) if published else None,
+        )
+        return Mail(company.contact_email, DECISION_SUBJECTS[decision](), body)
+
+
+def reminder_mail(company: Company) -> Mail:
+    """Ask the owner, in their language, whether the entry is still right: one link to
+    confirm it, one to change it."""
+    with force_locale(curation.owner_language(company)):
+        subject = _("Stimmt Ihr Eintrag im KMU-Atlas noch?")
+        body = render_template(
+            "curation/mail_reminder.txt",
+            company=company,
+            confirm_link=absolute_url("confirm.confirm", token=freshness.confirm_token(company)),
+            edit_link=edit_link(company),
+            public_link=absolute_url("public.employer", slug=company.slug),
+        )
+    return Mail(company.contact_email, subject, body)
+
+
+def received_mail(recipient: str, company: Company) -> Mail:
+    """Confirm to a new business that its entry arrived and will be reviewed."""
+    return Mail(
+        recipient,
+        _("Ihr Eintrag im KMU-Atlas ist eingegangen"),
+        render_template("questionnaire/mail_received.txt", name=company.name),
+    )
+
+
+def edit_link_mail(company: Company) -> Mail:
+    """Send the owner of a published entry a new personal edit link."""
+    return Mail(
+        company.contact_email,
+        _("Ihr Link zum Ändern des Eintrags"),
+        render_template("questionnaire/mail_edit.txt", name=company.name, link=edit_link(company)),
+    )
+
+
+def resume_link(draft: QuestionnaireDraft) -> str:
+    """The personal link that opens the draft again."""
+    return absolute_url("questionnaire.resume", token=questionnaire_service.resume_token(draft))
+
+
+def resume_mail(draft: QuestionnaireDraft, recipient: str) -> Mail:
+    """The personal link to go on with the questionnaire later."""
+    return Mail(
+        recipient,
+        _("Ihr Link zum KMU-Atlas-Fragebogen"),
+        render_template("questionnaire/mail_resume.txt", link=resume_link(draft)),
+    )

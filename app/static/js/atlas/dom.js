@@ -1,0 +1,41 @@
+// Small DOM and text helpers. Text from the data is only ever set with textContent.
+
+export function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null && text !== "") node.textContent = text;
+  return node;
+}
+
+export function link(href, text, className) {
+  const anchor = element("a", className, text);
+  anchor.href = href;
+  return anchor;
+}
+
+// Fills "{n} found" style labels: fill(labels.count, { n: 3 }).
+export function fill(template, values) {
+  return Object.entries(values).reduce((text, [key, value]) => text.replace(`{${key}}`, value), template);
+}
+
+export function formatKm(km, language) {
+  return new Intl.NumberFormat(language, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(km);
+}
+
+// Only http(s) addresses become links; "javascript:" and the like stay plain text.
+export function safeWebsite(value) {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// GET a JSON body; a non-2xx answer rejects with the server's error body (e.g. {parameter, message}).
+export async function getJson(url) {
+  const response = await fetch(url, { headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw body || new Error(`HTTP ${response.status}`);
+  return body;
+}

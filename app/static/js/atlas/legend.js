@@ -1,0 +1,44 @@
+// The map legend: a small Leaflet control with a list of the sources on the map, each with its
+// marker symbol and label. The list is named by the visible title (aria-labelledby), so screen
+// readers announce "Legende, list, 1 item"; the symbols are decorative (aria-hidden).
+import { element } from "./dom.js";
+
+let legends = 0;
+
+export function createLegend(map, title, position = "bottomleft") {
+  const id = `atlas-legend-${++legends}`;
+  const box = element("div", "atlas-legend leaflet-control");
+  const heading = element("p", "atlas-legend-title", title);
+  heading.id = id;
+  const list = element("ul", "atlas-legend-list");
+  list.setAttribute("aria-labelledby", id);
+  box.append(heading, list);
+  const Control = L.Control.extend({
+    onAdd() {
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    },
+  });
+  new Control({ position }).addTo(map);
+  return {
+    element: box,
+    // One entry per source: its point and cluster symbols, then its label. A symbol takes the
+    // class "<marker class>-symbol" (e.g. "atlas-marker-symbol"), styled like the marker in
+    // app.css, so the legend never counts as a marker itself.
+    add(source) {
+      const item = element("li", "atlas-legend-entry");
+      item.dataset.source = source.key;
+      for (const className of [source.marker.className, source.marker.clusterClassName]) {
+        if (!className) continue;
+        const symbol = element("span", `atlas-legend-symbol ${className}-symbol`);
+        symbol.setAttribute("aria-hidden", "true");
+        symbol.append(element("span"));
+        item.append(symbol);
+      }
+      item.append(element("span", "atlas-legend-label", source.label));
+      list.append(item);
+      return item;
+    },
+  };
+}

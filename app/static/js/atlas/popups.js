@@ -1,0 +1,63 @@
+// Popup contents built from a feature's JSON properties with textContent only: a name like
+// "<img onerror>" or "${...}" stays plain text. One builder per source key; sources without
+// their own builder get a plain one (name and, when declared, a details link).
+import { element, fill, link, safeWebsite } from "./dom.js";
+
+// The offers of an employer as short texts ("Ausbildung", "3 offene Stellen").
+export function offerTexts(properties, labels) {
+  const offers = [];
+  if (properties.offers_apprenticeships) offers.push(labels.apprenticeship);
+  if (properties.offers_internships) offers.push(labels.internship);
+  if (properties.open_positions === 1) offers.push(labels.jobsOne);
+  else if (properties.open_positions > 1) offers.push(fill(labels.jobs, { n: properties.open_positions }));
+  return offers;
+}
+
+function contactItem(label, href, text) {
+  const item = element("li", null, `${label}: `);
+  item.append(link(href, text));
+  return item;
+}
+
+// context: { labels, detailHref(properties) -> string | null }
+export function employerPopup(properties, { labels, detailHref }) {
+  const box = element("div", "employer-popup");
+  box.append(element("h2", "employer-name", properties.name));
+  if (properties.description) box.append(element("p", null, properties.description));
+  const street = [properties.street, properties.house_number].filter(Boolean).join(" ");
+  const town = [properties.postal_code, properties.town].filter(Boolean).join(" ");
+  box.append(element("p", "employer-address", [street, town].filter(Boolean).join(", ")));
+  const contact = element("ul", "employer-contact");
+  if (properties.phone) {
+    contact.append(contactItem(labels.phone, `tel:${properties.phone.replace(/[^+\d]/g, "")}`, properties.phone));
+  }
+  if (properties.email) {
+    const mailto = `mailto:${encodeURIComponent(properties.email).replace("%40", "@")}`;
+    contact.append(contactItem(labels.email, mailto, properties.email));
+  }
+  const website = properties.website && safeWebsite(properties.website);
+  if (website) contact.append(contactItem(labels.website, website, properties.website));
+  if (contact.children.length) box.append(contact);
+  box.append(link(detailHref(properties), labels.details, "details-link"));
+  return box;
+}
+
+// The title a feature is known by: its name, else its title, else the source's label.
+export function featureTitle(properties, source) {
+  return properties.name || properties.title || properties.label || source.label;
+}
+
+export function plainPopup(properties, { labels, detailHref, source }) {
+  const box = element("div", "feature-popup");
+  box.append(element("h2", "feature-name", featureTitle(properties, source)));
+  if (properties.description) box.append(element("p", null, properties.description));
+  const href = detailHref(properties);
+  if (href) box.append(link(href, labels.details, "details-link"));
+  return box;
+}
+
+const BUILDERS = { employers: employerPopup };
+
+export function popupBuilder(source) {
+  return BUILDERS[source.key] || plainPopup;
+}

@@ -1,0 +1,116 @@
+// The filter: form controls <-> query parameters <-> the page address.
+// Every rule here comes from a source's declared parameters (data-config "sources"), never from a
+// hand-kept copy of the Python side: which names exist, which may hold several values, which
+// need another one ("requires"), which count as an active filter and what "reset" goes back to.
+
+// The form controls that carry one parameter (a select, an input, or a group of checkboxes).
+function controls(form, name) {
+  return [...form.elements].filter((control) => control.name === name);
+}
+
+function byName(parameters) {
+  return new Map(parameters.map((parameter) => [parameter.name, parameter]));
+}
+
+// The query parameters of the filter form for one source: only the names that source declares,
+// several values of a "multiple" parameter joined by commas, empty values left out, and a
+// parameter dropped when the parameter it requires is empty (no radius_km without near).
+export function filterQuery(form, parameters) {
+  const declared = byName(parameters);
+  const values = new Map();
+  for (const [name, value] of new FormData(form)) {
+    if (!declared.has(name) || typeof value !== "string" || !value.trim()) continue;
+    values.set(name, [...(values.get(name) || []), value.trim()]);
+  }
+  let dropped = true;
+  while (dropped) {
+    dropped = false;
+    for (const name of values.keys()) {
+      const requires = declared.get(name).requires;
+      if (requires && !values.has(requires)) {
+        values.delete(name);
+        dropped = true;
+      }
+    }
+  }
+  const params = new URLSearchParams();
+  for (const [name, items] of values) {
+    params.set(name, declared.get(name).multiple ? items.join(",") : items[0]);
+  }
+  return params;
+}
+
+// How many declared filters are set, for the badge on the filter panel: a parameter counts
+// unless its declaration says countsAsFilter: false (the radius is part of the place).
+export function activeFilterCount(params, parameters) {
+  const declared = byName(parameters);
+  return [...params.keys()].filter((name) => declared.has(name) && declared.get(name).countsAsFilter !== false)
+    .length;
+}
+
+// Every declared control back to its parameter's default, or empty when it has none.
+export function resetForm(form, parameters) {
+  for (const parameter of parameters) {
+    const fallback = parameter.default === null || parameter.default === undefined ? "" : String(parameter.default);
+    const defaults = fallback ? fallback.split(",") : [];
+    for (const control of controls(form, parameter.name)) {
+      if (control.type === "checkbox" || control.type === "radio") {
+        control.checked = defaults.includes(control.value);
+      } else if (control.tagName === "SELECT" && control.multiple) {
+        for (const option of control.options) option.selected = defaults.includes(option.value);
+      } else if (control.tagName === "SELECT") {
+        control.value = fallback;
+        if (control.selectedIndex < 0) control.selectedIndex = 0;
+      } else {
+        control.value = fallback;
+      }
+    }
+  }
+}
+
+// The declared parameter of type "place" (the centre of a near + radius search), if any.
+export function placeParameter(parameters) {
+  return parameters.find((parameter) => parameter.type === "place") || null;
+}
+
+// The declaration of the parameter a form control belongs to, or null for undeclared controls.
+export function parameterOf(parameters, name) {
+  return parameters.find((parameter) => parameter.name === name) || null;
+}
+
+// Whether a change of this parameter changes the query: not while the parameter it requires
+// is empty (changing the radius with no place given loads nothing new).
+export function takesEffect(form, parameter) {
+  if (!parameter || !parameter.requires) return true;
+  return controls(form, parameter.requires).some((control) =>
+    control.type === "checkbox" || control.type === "radio" ? control.checked : control.value.trim(),
+  );
+}
+
+// --- the address bar -----------------------------------------------------------------------
+export function viewHash(map) {
+  const centre = map.getCenter();
+  return `#map=${map.getZoom()}/${centre.lat.toFixed(5)}/${centre.lng.toFixed(5)}`;
+}
+
+export function applyHashView(map) {
+  const match = /^#map=(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+  if (match) map.setView([Number(match[2]), Number(match[3])], Number(match[1]), { animate: false });
+}
+
+// Writes the filter (and list state) into the address, so the link can be shared; signed-in staff
+// see an export link for the same selection, kept in step here.
+export function updateUrl(pageUrl, params, map) {
+  const query = params.toString();
+  history.replaceState(null, "", `${pageUrl}${query ? `?${query}` : ""}${viewHash(map)}`);
+  const exportLink = document.getElementById("export-link");
+  if (exportLink) exportLink.search = query ? `?${query}` : "";
+}
+
+export function keepViewInUrl(map) {
+  history.replaceState(null, "", `${location.pathname}${location.search}${viewHash(map)}`);
+}
+
+export function pageFromUrl() {
+  return Number(new URLSearchParams(location.search).get("page") || 1);
+}
