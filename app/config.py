@@ -27,6 +27,11 @@ DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende'
 )
+#: The default credit in each interface language (used while TILE_ATTRIBUTION is not set).
+DEFAULT_TILE_ATTRIBUTIONS = {
+    "de": DEFAULT_TILE_ATTRIBUTION,
+    "en": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+}
 #: The settings read from the environment; anything else in ``create_app(config)`` is passed
 #: to Flask's config unchanged.
 ENV_SETTINGS = (

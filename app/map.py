@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 import folium
 from flask import current_app, url_for
+from folium.map import FitBounds
 from markupsafe import Markup
 
+from app.config import DEFAULT_TILE_ATTRIBUTION, DEFAULT_TILE_ATTRIBUTIONS
+from app.i18n import current_language
 from geodata.regions import Region
 
 
@@ -65,7 +68,12 @@ def build_map(
         folium.Marker([lat, lon], keyboard=False).add_to(atlas_map)
     else:
         (west, south), (east, north) = region.bounds
-        atlas_map.fit_bounds([[south, west], [north, east]])
+        # Without animation: an animated first zoom would end after the page's script has
+        # applied a view from the address (#map=z/lat/lon) and undo it (on narrow screens the
+        # region fits one zoom level out, so the zoom animates there).
+        fit = FitBounds([[south, west], [north, east]])
+        fit.options["animate"] = False
+        atlas_map.add_child(fit)
     if layers is not None:
         layers(atlas_map)
 
@@ -88,12 +96,21 @@ def build_map(
     )
 
 
+def tile_attribution(language: str) -> str:
+    """The tile credit: TILE_ATTRIBUTION as configured, or the OpenStreetMap credit in the
+    interface language when it is left at its default."""
+    attribution = current_app.config["TILE_ATTRIBUTION"]
+    if attribution == DEFAULT_TILE_ATTRIBUTION:
+        return DEFAULT_TILE_ATTRIBUTIONS.get(language, attribution)
+    return attribution
+
+
 def configured_map(**kwargs) -> MapParts:
     """The app's region map with the configured tiles and self-hosted assets (see build_map)."""
     return build_map(
         current_app.config["REGION"],
         tile_url=current_app.config["TILE_URL"],
-        attribution=current_app.config["TILE_ATTRIBUTION"],
+        attribution=tile_attribution(current_language()),
         static_url=lambda path: url_for("static", filename=path),
         **kwargs,
     )

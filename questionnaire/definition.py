@@ -23,9 +23,10 @@ TYPES = (
     "boolean",
     "date",
     "point",
+    "apprenticeships",
 )
 #: Option lists the app supplies at run time (from its taxonomies).
-TAXONOMIES = ("wz_divisions", "kldb_groups", "family_criteria", "languages")
+TAXONOMIES = ("wz_divisions", "kldb_groups", "family_criteria", "languages", "apprenticeships")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -225,7 +226,7 @@ def _question(raw: dict, where: str) -> Question:
     if kind not in TYPES:
         raise DefinitionError(f"{where}: type {kind!r} is not one of {', '.join(TYPES)}")
     options = raw.get("options")
-    if kind in ("choice", "multi_choice"):
+    if kind in ("choice", "multi_choice", "apprenticeships"):
         if isinstance(options, str):
             if options not in TAXONOMIES:
                 raise DefinitionError(

@@ -22,6 +22,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -29,6 +30,10 @@ from questionnaire.definition import Question, Step
 
 MESSAGES = {
     "required": {"de": "Bitte füllen Sie dieses Feld aus.", "en": "Please fill in this field."},
+    "agree": {
+        "de": "Bitte stimmen Sie zu, damit wir Ihren Eintrag veröffentlichen dürfen.",
+        "en": "Please agree so that we may publish your entry.",
+    },
     "choose_one": {
         "de": "Bitte wählen Sie mindestens eine Angabe.",
         "en": "Please choose at least one.",
@@ -47,6 +52,10 @@ MESSAGES = {
         "en": "Please enter a whole number from {min}.",
     },
     "too_big": {"de": "Bitte höchstens {max}.", "en": "At most {max}, please."},
+    "places": {
+        "de": "Bitte die Zahl der Ausbildungsplätze als ganze Zahl von 0 bis {max} eingeben.",
+        "en": "Please enter the number of apprenticeship places as a whole number from 0 to {max}.",
+    },
     "email": {
         "de": "Das ist keine gültige E-Mail-Adresse (Beispiel: name@firma.de).",
         "en": "This is not a valid e-mail address (example: name@company.com).",
@@ -90,6 +99,8 @@ _PHONE = re.compile(r"^[+\d][\d\s()/\-]{3,}$")
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 _INTEGER = re.compile(r"^[0-9]{1,12}$")  # int() of thousands of digits raises
 NUL = "\x00"  # PostgreSQL stores no NUL in text or JSONB
+#: At most this many places of one apprenticeship occupation (unless a question says ``max``).
+MAX_PLACES = 999
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 
@@ -128,6 +139,47 @@ class QuietSelectField(SelectField):
         """See MultiCheckboxField.pre_validate."""
 
 
+class ApprenticeshipsField(SelectMultipleField):
+    """Apprenticeship occupations as checkboxes, each with its number of places this year
+    (posted as ``<name>-places-<code>``). The data is a list of ``{"code", "places"}``, the
+    places as typed until :func:`clean_answers` (the engine checks them)."""
+
+    def pre_validate(self, form):
+        """See MultiCheckboxField.pre_validate."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        """Read the ticked codes, then each one's places from its own input."""
+        super().process(formdata, data, extra_filters)
+        if formdata is not None:
+            for item in self.data:
+                places = formdata.get(f"{self.name}-places-{item['code']}", "")
+                item["places"] = places.strip()[:12] or None
+
+    def process_data(self, value):
+        """Stored answers: a list of ``{"code", "places"}`` (bare codes are taken too)."""
+        items = [{"code": v, "places": None} if isinstance(v, str) else v for v in value or []]
+        self.data = [
+            {"code": str(item.get("code")), "places": item.get("places")}
+            for item in items
+            if isinstance(item, dict)
+        ]
+
+    def process_formdata(self, valuelist):
+        """The ticked codes, each once (places are added by :meth:`process`)."""
+        self.data = [{"code": code, "places": None} for code in dict.fromkeys(valuelist)]
+
+    def places_of(self, code: str) -> str:
+        """The places given for ``code``, as the form shows them ("" when none)."""
+        for item in self.data or []:
+            if item["code"] == code:
+                return "" if item["places"] is None else str(item["places"])
+        return ""
+
+    def chosen(self) -> list[str]:
+        """The ticked codes."""
+        return [item["code"] for item in self.data or []]
+
+
 def _options(question: Question, context: Context, language: str) -> list[SelectChoice]:
     if isinstance(question.options, str):
         return [
@@ -161,12 +213,19 @@ def _check(question: Question, language: str, context: Context):
         value = field.data.strip() if isinstance(field.data, str) else field.data
         if _is_empty(value):
             if is_required(question, {f.name: f.data for f in form}):
-                key = "choose_one" if question.type == "multi_choice" else "required"
-                raise StopValidation(message(key, language))
+                raise StopValidation(message(_missing_key(question), language))
             raise StopValidation()
         _type_rules(question, value, language, context)
 
     return validate
+
+
+def _missing_key(question: Question) -> str:
+    """The message key for a required question left unanswered: a required checkbox asks for
+    agreement, a list for a choice, anything else to be filled in."""
+    if question.type == "boolean":
+        return "agree"
+    return "choose_one" if question.type == "multi_choice" else "required"
 
 
 def _type_rules(question: Question, value, language: str, context: Context) -> None:
@@ -202,6 +261,8 @@ def _type_rules(question: Question, value, language: str, context: Context) -> N
             raise ValidationError(message("point", language))
         if not context.in_region(*point):
             raise ValidationError(message("point_region", language))
+    elif kind == "apprenticeships":
+        _apprenticeship_rules(question, value, language, context)
     elif kind in ("choice", "multi_choice"):
         allowed = {option.value for option in _options(question, context, language)}
         chosen = value if isinstance(value, list) else [value]
@@ -209,6 +270,36 @@ def _type_rules(question: Question, value, language: str, context: Context) -> N
             raise ValidationError(message("invalid_choice", language))
         if question.max_choices and len(chosen) > question.max_choices:
             raise ValidationError(message("too_many", language, max=question.max_choices))
+
+
+def _apprenticeship_rules(question: Question, value, language: str, context: Context) -> None:
+    """Known occupations, at most ``max_choices``, places a whole number up to ``max``."""
+    allowed = {option.value for option in _options(question, context, language)}
+    if not {item["code"] for item in value} <= allowed:
+        raise ValidationError(message("invalid_choice", language))
+    if question.max_choices and len(value) > question.max_choices:
+        raise ValidationError(message("too_many", language, max=question.max_choices))
+    most = question.max if question.max is not None else MAX_PLACES
+    for item in value:
+        if places_number(item["places"], most) is False:
+            raise ValidationError(message("places", language, max=most))
+
+
+def places_number(value, most: int | None = None) -> int | bool | None:
+    """A number of places from a form or an answer: None when none is given, False when it is
+    not a whole number from 0 to ``most``."""
+    most = MAX_PLACES if most is None else most
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _INTEGER.match(value.strip()):
+        number = int(value.strip())
+    else:
+        return False
+    return number if 0 <= number <= most else False
 
 
 def _listed(value) -> list:
@@ -280,6 +371,13 @@ def build_form(
                 choices=_options(question, context, language),
                 description=description,
             )
+        elif kind == "apprenticeships":
+            field = ApprenticeshipsField(
+                label,
+                validators,
+                choices=_options(question, context, language),
+                description=description,
+            )
         elif kind == "choice":
             field = QuietSelectField(
                 label,
@@ -307,6 +405,11 @@ def clean_answers(step: Step, form: Form) -> dict:
             answers[question.key] = bool(value)
         elif kind == "multi_choice":
             answers[question.key] = list(value or [])
+        elif kind == "apprenticeships":
+            answers[question.key] = [
+                {"code": item["code"], "places": _checked_places(item["places"])}
+                for item in value or []
+            ]
         elif _is_empty(value):
             answers[question.key] = None
         elif kind == "integer":
@@ -318,6 +421,12 @@ def clean_answers(step: Step, form: Form) -> dict:
         else:
             answers[question.key] = value
     return answers
+
+
+def _checked_places(value) -> int | None:
+    """Validated places as a number (None when none were given)."""
+    number = places_number(value)
+    return None if number is False else number
 
 
 def form_data(step: Step, answers: Mapping) -> dict:

@@ -1,15 +1,16 @@
 """The public JSON API: public rows of each feature source only, public fields only."""
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from app.blueprints.filtering import map_settings, request_filter
 from app.extensions import limiter
 from app.features import pipeline
 from app.features import source as sources
-from app.features.filters import FilterError, parse_page, parse_sort
+from app.features.filters import _CONTROL, FilterError, parse_page, parse_sort
 from app.features.source import FeatureSource
-from app.i18n import LANGUAGES
-from app.services import taxonomies
+from app.i18n import LANGUAGES, current_language
+from app.services import taxonomies, vocabulary_search
 
 bp = Blueprint("api", __name__)
 # One limit for all endpoints of the public API together, per client address (API_RATE_LIMIT).
@@ -88,3 +89,27 @@ def taxonomy_catalogue():
     if language is not None and language not in LANGUAGES:
         raise FilterError("lang", f"lang must be one of {', '.join(LANGUAGES)}.")
     return jsonify(taxonomies.catalogue(language))
+
+
+@bp.get("/taxonomies/search")
+def taxonomy_search():
+    """Sectors, occupations and apprenticeship occupations for everyday words, best first."""
+    language = request.args.get("lang") or current_language()
+    if language not in LANGUAGES:
+        raise FilterError("lang", f"lang must be one of {', '.join(LANGUAGES)}.")
+    query = " ".join(request.args.get("q", "").split())
+    if _CONTROL.search(request.args.get("q", "")):
+        raise FilterError("q", _("Die Angabe enthält unzulässige Steuerzeichen."))
+    if len(query) > vocabulary_search.MAX_QUERY_LENGTH:
+        raise FilterError(
+            "q",
+            _(
+                "Der Suchbegriff ist zu lang (höchstens %(max)d Zeichen).",
+                max=vocabulary_search.MAX_QUERY_LENGTH,
+            ),
+        )
+    found = vocabulary_search.search(query, language)
+    return jsonify(
+        {"query": query, "language": language}
+        | {kind: [hit.as_dict() for hit in hits] for kind, hits in found.items()}
+    )

@@ -19,7 +19,7 @@ from flask_login import current_user
 from app.i18n import current_language
 from app.map import configured_map
 from app.models import CompanyStatus
-from app.services import audit, curation, duplicates, owner_links
+from app.services import audit, audit_labels, curation, duplicates, owner_links
 from app.services import questionnaire as questionnaire_service
 from questionnaire import build_form, clean_answers
 from questionnaire.engine import form_data, parse_point
@@ -102,7 +102,7 @@ def entry(company_id: int):
         changes=curation.pending_changes(company),
         history=history,
         merged_into=curation.entry(company.merged_into_id) if company.merged_into_id else None,
-        changed=audit.changed,
+        changed=audit_labels.describer(current_language()),
     )
 
 
@@ -317,7 +317,7 @@ def audit_log():
         page=page,
         per_page=50,
         company_id=company_id,
-        changed=audit.changed,
+        changed=audit_labels.describer(current_language()),
     )
 
 

@@ -2,7 +2,16 @@
 
 from dataclasses import replace
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from app.blueprints.filtering import request_filter
 from app.features import pipeline
@@ -11,10 +20,14 @@ from app.features.filters import FilterError, parse_page, parse_sort
 from app.features.source import FeatureSource
 from app.i18n import current_language, language_name
 from app.map import configured_map
-from app.services import employers, taxonomies
+from app.services import apprenticeships, employers, taxonomies
 from app.services.health import check_health
 
 bp = Blueprint("public", __name__)
+#: A company's apprenticeship occupations with their places, for the pages and the list.
+bp.add_app_template_global(apprenticeships.for_company, "apprenticeship_rows")
+#: (code, name) of every apprenticeship occupation, for the filter panel.
+bp.add_app_template_global(apprenticeships.choices, "apprenticeship_choices")
 
 
 @bp.get("/")
@@ -83,3 +96,10 @@ def healthz():
     """200 with a small JSON body when healthy; 503 with the reason otherwise."""
     healthy, body = check_health()
     return jsonify(body), 200 if healthy else 503
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site icon for browsers that ask for /favicon.ico: the static file (the pages link
+    it and favicon.svg themselves)."""
+    return redirect(url_for("static", filename="favicon.ico"))

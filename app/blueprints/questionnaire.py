@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
@@ -239,7 +240,8 @@ def _submit(draft, step, form):
         return redirect(url_for(".done"))
     if not form.validate():
         return _render_step(draft, step, form, status=422)
-    service.submit(draft, step.key, clean_answers(step, form))  # mails the "received" notice
+    staff = current_user if draft.entered_by_staff and current_user.is_authenticated else None
+    service.submit(draft, step.key, clean_answers(step, form), actor=staff)  # mails "received"
     return _finished(draft)
 
 
@@ -291,6 +293,8 @@ def resume(token: str):
     except tokens.TokenExpired:
         return render_template("questionnaire/link_invalid.html", expired=True), 410
     except tokens.TokenInvalid:
+        if submitted := service.submitted_from_token(token):
+            return render_template("questionnaire/link_submitted.html", kind=submitted.kind)
         return render_template("questionnaire/link_invalid.html", expired=False), 404
     session[DRAFT] = draft.id
     return redirect(url_for(".step", step_key=service.first_open_step(draft)))

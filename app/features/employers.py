@@ -1,8 +1,8 @@
 """Employers: the first feature source. Only published entries, only their public fields.
 
 Its parameters (sector, occupation, municipality, place and radius, size, family criteria,
-offers, language, text) are declared here once; the pipeline parses them, and the same
-declarations reach the browser.
+offers, apprenticeship occupation, language, text) are declared here once; the pipeline parses
+them, and the same declarations reach the browser.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from app.features.filters import (
 from app.features.source import register
 from app.models import (
     Company,
+    CompanyApprenticeship,
     CompanyStatus,
     KldbGroup,
     WzDivision,
@@ -35,7 +36,7 @@ from app.models import (
     company_sectors,
 )
 from app.models.company import OFFERS, SIZES
-from app.services import entries
+from app.services import apprenticeships, entries
 
 #: Columns only the agency's own exports hold: the contact person.
 PRIVATE_FIELDS = ("contact_name", "contact_email")
@@ -49,12 +50,14 @@ PUBLIC_FIELDS = (
     "size_class",
 )
 #: The classification columns of an export (codes joined by ';').
-CODE_FIELDS = ("sectors", "occupations", "family")
+CODE_FIELDS = ("sectors", "occupations", "family", "apprenticeships")
 # The same folding as the database function atlas_fold (migration 0002).
 _FOLD = str.maketrans("äöüàáâãåèéêëìíîïòóôõùúûçñýÿ", "aouaaaaaeeeeiiiioooouuucnyy")
 _WORD = re.compile(r"[^\W_]+")
 #: German collation for sorting names (ICU, available on every PostgreSQL built with ICU).
 NAME_COLLATION = "de-x-icu"
+#: The code column of the entries' apprenticeship occupations (``apprenticeship`` filter).
+APPRENTICESHIP_CODE = CompanyApprenticeship.__table__.c.code
 
 
 def fold_for_search(text: str) -> str:
@@ -144,6 +147,18 @@ PARAMETERS = (
         ),
     ),
     Parameter(
+        "apprenticeship",
+        "choice",
+        multiple=True,
+        allowed=lambda v: apprenticeships.codes(),
+        normalize=lambda s: s.lower(),
+        message=lambda value, v: _(
+            "Unbekannter Ausbildungsberuf „%(value)s“: erwartet wird der Code eines "
+            "anerkannten Ausbildungsberufs wie baecker.",
+            value=shown(value),
+        ),
+    ),
+    Parameter(
         "language",
         "choice",
         multiple=True,
@@ -171,6 +186,7 @@ class EmployerFilter(FeatureFilter):
     sizes: frozenset[str] = frozenset()
     family: frozenset[str] = frozenset()
     offers: frozenset[str] = frozenset()
+    apprenticeships: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset()
     text: str = ""
 
@@ -190,6 +206,7 @@ class EmployerFilter(FeatureFilter):
             sizes=frozenset(values.get("size", ())),
             family=frozenset(values.get("family", ())),
             offers=frozenset(values.get("offers", ())),
+            apprenticeships=frozenset(values.get("apprenticeship", ())),
             languages=frozenset(values.get("language", ())),
             text=values.get("q", ""),
             **fields,
@@ -220,6 +237,8 @@ def public_properties(company: Company) -> dict:
     properties["sectors"] = [d.code for d in company.sectors]
     properties["occupations"] = [g.code for g in company.occupations]
     properties["family"] = [c.key for c in company.family_criteria]
+    # Code, name (interface language), places and a label: public data.
+    properties["apprenticeships"] = apprenticeships.for_company(company)
     return properties
 
 
@@ -278,6 +297,8 @@ class EmployerSource:
             query = query.where(_linked(company_family_criteria.c.criterion_key, [key]))
         if f.offers:
             query = query.where(or_(*(Company.offer_condition(o) for o in sorted(f.offers))))
+        if f.apprenticeships:  # any of them
+            query = query.where(_linked(APPRENTICESHIP_CODE, sorted(f.apprenticeships)))
         if f.languages:
             query = query.where(Company.languages.overlap(sorted(f.languages)))
         if f.text and (tsquery := text_query(f.text)) is not None:
@@ -290,6 +311,7 @@ class EmployerSource:
             selectinload(Company.sectors),
             selectinload(Company.occupations),
             selectinload(Company.family_criteria),
+            selectinload(Company.apprenticeships),
         )
 
     def entity(self, row) -> Company:
@@ -320,6 +342,7 @@ class EmployerSource:
             _ordered_codes(company_sectors.c.division_code).label("sectors"),
             _ordered_codes(company_occupations.c.group_code).label("occupations"),
             _ordered_codes(company_family_criteria.c.criterion_key).label("family"),
+            _ordered_codes(APPRENTICESHIP_CODE).label("apprenticeships"),
         ]
         if private:
             fields += [getattr(Company, name) for name in PRIVATE_FIELDS]

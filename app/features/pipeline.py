@@ -56,7 +56,10 @@ def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings)
     ``total`` is the exact number of features in the view (the filter including the bbox);
     ``matched`` is the number without the bbox, which the list shows. At most
     ``settings.limit`` single features are sent; ``limited`` says when some were left out
-    (the counts stay exact).
+    (the counts stay exact). ``clustered`` says that the grid was used; below ``max_zoom``,
+    features whose markers would overlap at the requested zoom become a cluster either way
+    (``merge_close``), so a request with a zoom may get a few clusters while not ``clustered``.
+    With a place, ``place`` gives its centre, label and radius.
     """
     query = matching(source, f)
     total = count(source, f)
@@ -70,7 +73,9 @@ def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings)
         shown = query.order_by(source.id_column).limit(settings.limit)
         features = _point_features(source, shown, f)
         limited = total > settings.limit
-    return {
+        if f.zoom is not None and zoom < settings.max_zoom:
+            features = _merge_overlapping(features, zoom)
+    data = {
         "type": "FeatureCollection",
         "total": total,
         "matched": matched,
@@ -79,6 +84,14 @@ def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings)
         "limit": settings.limit,
         "features": features,
     }
+    if f.near:  # the searched circle, so that the map can draw and fit it
+        data["place"] = {
+            "lon": f.near.lon,
+            "lat": f.near.lat,
+            "label": f.near.label,
+            "radius_km": f.radius_km,
+        }
+    return data
 
 
 def _point_features(source: FeatureSource, query: Select, f: FeatureFilter) -> list[dict]:
@@ -104,28 +117,116 @@ def _point_features(source: FeatureSource, query: Select, f: FeatureFilter) -> l
     return features
 
 
+#: Markers and clusters are drawn this many screen pixels wide at most (tap targets are at least
+#: 44 px; a cluster's count may make it a little wider). Two map items whose centres are closer
+#: than this, horizontally and vertically, would overlap: they are merged into one cluster.
+MARKER_PIXELS = 56
+
+
+@dataclass
+class _Group:
+    """Features merged into one map item: their count, coordinate sums, extent and one id."""
+
+    n: int
+    sx: float
+    sy: float
+    west: float
+    south: float
+    east: float
+    north: float
+    first_id: object
+
+    @property
+    def lon(self) -> float:
+        return self.sx / self.n
+
+    @property
+    def lat(self) -> float:
+        return self.sy / self.n
+
+    def absorb(self, other: _Group) -> None:
+        self.n += other.n
+        self.sx += other.sx
+        self.sy += other.sy
+        self.west, self.south = min(self.west, other.west), min(self.south, other.south)
+        self.east, self.north = max(self.east, other.east), max(self.north, other.north)
+
+
+def screen_pixels(lon: float, lat: float, zoom: int) -> tuple[float, float]:
+    """Web Mercator pixel coordinates of a point at ``zoom`` (256-pixel tiles, as Leaflet)."""
+    scale = 256 * 2**zoom
+    lat = max(-85.05112878, min(85.05112878, lat))
+    x = (lon + 180) / 360 * scale
+    sin = math.sin(math.radians(lat))
+    y = (0.5 - math.log((1 + sin) / (1 - sin)) / (4 * math.pi)) * scale
+    return x, y
+
+
+def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) -> list[_Group]:
+    """Merge map items whose centres lie closer than ``pixels`` both horizontally and vertically
+    at ``zoom`` (their markers would overlap), until no two do. Counts add up exactly."""
+    groups = sorted(groups, key=lambda g: -g.n)
+    merged = True
+    while merged and len(groups) > 1:
+        merged = False
+        kept: list[_Group] = []
+        for group in groups:
+            gx, gy = screen_pixels(group.lon, group.lat, zoom)
+            for other in kept:
+                ox, oy = screen_pixels(other.lon, other.lat, zoom)
+                if abs(gx - ox) < pixels and abs(gy - oy) < pixels:
+                    other.absorb(group)
+                    merged = True
+                    break
+            else:
+                kept.append(group)
+        groups = sorted(kept, key=lambda g: -g.n)
+    return groups
+
+
+def _cluster_feature(group: _Group) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(group.lon, 6), round(group.lat, 6)]},
+        "properties": {
+            "cluster": True,
+            "count": group.n,
+            "bbox": [round(v, 6) for v in (group.west, group.south, group.east, group.north)],
+        },
+    }
+
+
+def _merge_overlapping(features: list[dict], zoom: int) -> list[dict]:
+    """Single features whose markers would overlap at ``zoom`` merged into clusters."""
+    groups = []
+    for index, feature in enumerate(features):
+        lon, lat = feature["geometry"]["coordinates"]
+        groups.append(_Group(1, lon, lat, lon, lat, lon, lat, index))
+    merged = merge_close(groups, zoom)
+    if len(merged) == len(features):
+        return features
+    clusters = [_cluster_feature(g) for g in merged if g.n > 1]
+    singles = sorted(g.first_id for g in merged if g.n == 1)
+    return clusters + [features[index] for index in singles]
+
+
 def _cluster_features(
     source: FeatureSource, query: Select, f: FeatureFilter, zoom: int, latitude: float, limit: int
 ) -> tuple[list[dict], bool]:
     """Grid clusters with counts, and single features as points (at most ``limit`` of them);
-    also whether single features were left out."""
+    also whether single features were left out. Neighbouring cells (and single features) whose
+    markers would overlap on screen are merged first (``merge_close``)."""
     cells = spatial.grid_cells(query, source.geometry, source.id_column, zoom, latitude)
+    groups = [
+        _Group(n, cx * n, cy * n, west, south, east, north, first_id)
+        for _, _, n, cx, cy, west, south, east, north, first_id in db.session.execute(cells)
+    ]
     features, singles = [], []
-    for _, _, n, cx, cy, west, south, east, north, first_id in db.session.execute(cells):
-        if n == 1:
-            singles.append(first_id)
+    for group in merge_close(groups, zoom):
+        if group.n == 1:
+            singles.append(group.first_id)
             continue
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [round(cx, 6), round(cy, 6)]},
-                "properties": {
-                    "cluster": True,
-                    "count": n,
-                    "bbox": [round(v, 6) for v in (west, south, east, north)],
-                },
-            }
-        )
+        features.append(_cluster_feature(group))
     if singles:
         shown = query.where(source.id_column.in_(singles)).order_by(source.id_column).limit(limit)
         features.extend(_point_features(source, shown, f))

@@ -2,6 +2,7 @@
 
 from app.models.company import (
     Company,
+    CompanyApprenticeship,
     CompanyStatus,
     FamilyCertificate,
     company_family_criteria,
@@ -24,6 +25,7 @@ __all__ = [
     "AuditEntry",
     "ChangeRequest",
     "Company",
+    "CompanyApprenticeship",
     "CompanyStatus",
     "ConsentRecord",
     "FamilyCertificate",

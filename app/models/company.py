@@ -193,6 +193,12 @@ class Company(db.Model):
     certificates: Mapped[list[FamilyCertificate]] = relationship(
         back_populates="company", cascade="all, delete-orphan", order_by="FamilyCertificate.name"
     )
+    #: The recognised apprenticeship occupations the business trains in (public).
+    apprenticeships: Mapped[list[CompanyApprenticeship]] = relationship(
+        back_populates="company",
+        cascade="all, delete-orphan",
+        order_by="CompanyApprenticeship.code",
+    )
 
     @classmethod
     def offer_condition(cls, offer: str):
@@ -219,3 +225,21 @@ class FamilyCertificate(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     valid_until: Mapped[date | None] = mapped_column(Date)
     company: Mapped[Company] = relationship(back_populates="certificates")
+
+
+class CompanyApprenticeship(db.Model):
+    """An apprenticeship occupation a company trains in, with this year's places if given.
+
+    ``code`` is an occupation of the shipped list (:mod:`app.services.apprenticeships`),
+    checked by the write model.
+    """
+
+    __tablename__ = "company_apprenticeships"
+    __table_args__ = (CheckConstraint("places IS NULL OR places >= 0", name="places_not_negative"),)
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+    places: Mapped[int | None] = mapped_column(Integer)
+    company: Mapped[Company] = relationship(back_populates="apprenticeships")

@@ -34,6 +34,10 @@ def snapshot(company: Company) -> dict:
     values["sectors"] = [d.code for d in company.sectors]
     values["occupations"] = [g.code for g in company.occupations]
     values["family_criteria"] = [c.key for c in company.family_criteria]
+    values["apprenticeships"] = [
+        {"code": row.code, "places": row.places}
+        for row in sorted(company.apprenticeships, key=lambda row: row.code)
+    ]
     values["certificates"] = [
         [c.name, c.valid_until.isoformat() if c.valid_until else None] for c in company.certificates
     ]

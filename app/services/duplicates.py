@@ -152,6 +152,10 @@ def merged_values(keep: Company, drop: Company) -> dict:
     values["sectors"] = _union(keep.sectors, drop.sectors, "code")
     values["occupations"] = _union(keep.occupations, drop.occupations, "code")
     values["family_criteria"] = _union(keep.family_criteria, drop.family_criteria, "key")
+    values["apprenticeships"] = [
+        {"code": row.code, "places": row.places}
+        for row in _union(keep.apprenticeships, drop.apprenticeships, "code")
+    ]
     return values
 
 

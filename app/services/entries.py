@@ -9,6 +9,9 @@ questionnaire question's ``maps_to`` names and that change requests store:
 - ``location`` as ``(lon, lat)``; ``None`` means the point of the postal code, if known;
 - ``sectors``, ``occupations`` and ``family_criteria`` as lists of codes and keys;
 - ``languages`` as a list of ISO 639-1 codes (none given means German);
+- ``apprenticeships`` as a list of ``{"code", "places"}`` (or bare codes): the recognised
+  apprenticeship occupations the business trains in and this year's places (None: not said);
+  codes not in the shipped list are left out, and naming one means it offers apprenticeships;
 - ``certificate_name`` and ``certificate_valid_until`` (ISO date or date) together: the
   family-friendliness certificate, kept only when ``certificate`` is among the family criteria.
 
@@ -30,12 +33,14 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (
     Company,
+    CompanyApprenticeship,
     FamilyCertificate,
     FamilyCriterion,
     KldbGroup,
     PostalCode,
     WzDivision,
 )
+from app.services import apprenticeships as apprenticeship_list
 from app.services.slugs import unique_slug
 
 #: Plain text columns (None is stored as "").
@@ -68,6 +73,7 @@ CLASSIFICATIONS = {
     "family_criteria": (FamilyCriterion, "key", "position"),
 }
 LOCATION = "location"
+APPRENTICESHIPS = "apprenticeships"
 CERTIFICATE_FIELDS = ("certificate_name", "certificate_valid_until")
 
 #: Every field of an entry that values may set (what ``maps_to`` may name).
@@ -76,6 +82,7 @@ FIELDS: tuple[str, ...] = (
     *SCALAR_FIELDS,
     LOCATION,
     *CLASSIFICATIONS,
+    APPRENTICESHIPS,
     *CERTIFICATE_FIELDS,
 )
 FIELD_NAMES = frozenset(FIELDS)
@@ -175,8 +182,25 @@ def apply(
     for name in CLASSIFICATIONS:
         if name in values:
             setattr(company, name, _records(name, values[name], classifications))
+    if APPRENTICESHIPS in values:
+        _set_apprenticeships(company, values[APPRENTICESHIPS])
     if any(name in values for name in CERTIFICATE_FIELDS):
         company.certificates = _certificates(company, values)
+
+
+def _set_apprenticeships(company: Company, items) -> None:
+    """Set the entry's apprenticeship occupations (rows kept by code, places updated); naming
+    one means the business offers apprenticeships."""
+    wanted = apprenticeship_list.cleaned(items)
+    current = {row.code: row for row in company.apprenticeships}
+    rows = []
+    for item in wanted:
+        row = current.get(item["code"]) or CompanyApprenticeship(code=item["code"])
+        row.places = item["places"]
+        rows.append(row)
+    company.apprenticeships = rows
+    if rows:
+        company.offers_apprenticeships = True
 
 
 def _records(name: str, codes: Iterable[str] | None, known: Classifications | None) -> list:
@@ -212,6 +236,10 @@ def current_values(company: Company) -> dict:
     values[LOCATION] = [point.x, point.y] if point else None
     for name, (_model, code_column, _order) in CLASSIFICATIONS.items():
         values[name] = [getattr(row, code_column) for row in getattr(company, name)]
+    values[APPRENTICESHIPS] = [
+        {"code": row.code, "places": row.places}
+        for row in sorted(company.apprenticeships, key=lambda row: row.code)
+    ]
     certificate = company.certificates[0] if company.certificates else None
     values["certificate_name"] = certificate.name if certificate else None
     values["certificate_valid_until"] = (

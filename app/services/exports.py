@@ -1,4 +1,5 @@
-"""Exporting a feature source's public rows as CSV, Excel (xlsx), GeoJSON or GeoPackage.
+"""Exporting a feature source's public rows as CSV (plain, or for a German Excel), Excel (xlsx),
+GeoJSON or GeoPackage.
 
 The set is the one the filter contract describes (:func:`app.features.pipeline.matching`,
 without the map view), so an export holds exactly what the map and the list show for the
@@ -39,6 +40,7 @@ class Format:
 
 FORMATS = {
     "csv": Format("csv", "text/csv; charset=utf-8", None),
+    "csv-excel": Format("csv", "text/csv; charset=utf-8", None),
     "xlsx": Format(
         "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", None
     ),
@@ -85,6 +87,18 @@ def to_csv(frame: gpd.GeoDataFrame) -> bytes:
     return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
+def to_excel_csv(frame: gpd.GeoDataFrame) -> bytes:
+    """CSV as a German Excel opens it with a double click: semicolons between the cells,
+    UTF-8 with a byte-order mark, Ja/Nein for yes/no and a decimal comma in lon/lat; texts
+    that would start a formula are neutralised."""
+    table = safe_frame(_with_lon_lat(frame))
+    for name in table.columns:
+        if pd.api.types.is_bool_dtype(table[name]):
+            table[name] = table[name].map({True: "Ja", False: "Nein"})
+    csv = table.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
+    return csv.encode("utf-8-sig")
+
+
 def to_xlsx(frame: gpd.GeoDataFrame, layer: str) -> bytes:
     """An Excel workbook (one sheet, a header row, lon/lat columns), written by openpyxl:
     numbers stay numbers; texts lose the characters xlsx cannot hold, and those that would
@@ -128,13 +142,15 @@ def to_vector(frame: gpd.GeoDataFrame, kind: str, layer: str) -> bytes:
 
 
 def export_file(source: FeatureSource, f: FeatureFilter, kind: str, **options) -> bytes:
-    """The source's public rows the filter matches as a file of ``kind`` (csv, xlsx, geojson,
-    gpkg); ``options`` go to the source's ``export_rows``."""
+    """The source's public rows the filter matches as a file of ``kind`` (csv, csv-excel, xlsx,
+    geojson, gpkg); ``options`` go to the source's ``export_rows``."""
     if kind not in FORMATS:
         raise ValueError(f"unknown export format {kind!r}")
     frame = published_frame(source, f, **options)
     if kind == "csv":
         return to_csv(frame)
+    if kind == "csv-excel":
+        return to_excel_csv(frame)
     if kind == "xlsx":
         return to_xlsx(frame, source.key)
     return to_vector(frame, kind, source.key)

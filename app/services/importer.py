@@ -37,7 +37,7 @@ from app.models import (
     PostalCode,
     StaffUser,
 )
-from app.services import audit, duplicates, entries
+from app.services import apprenticeships, audit, duplicates, entries
 from app.services import questionnaire as questionnaire_service
 from app.services.slugs import unique_slug
 from geodata.tables import Row, Table, TableError, read_table
@@ -104,6 +104,9 @@ TARGETS = (
            "kldb2010", "berufsgruppen", "occupations", "occupation")),
     Target("offers_apprenticeships", _l("Bildet aus"), ("ausbildung", "ausbildungsbetrieb",
            "bildetaus", "ausbildungsplaetze", "apprenticeships", "apprenticeship")),
+    Target("apprenticeships", _l("Ausbildungsberufe (Code oder Name, Plätze nach „:“)"),
+           ("ausbildungsberufe", "ausbildungsberuf", "apprenticeshipoccupations",
+           "trainedoccupations")),
     Target("offers_internships", _l("Bietet Praktika an"), ("praktikum", "praktika",
            "praktikumsplaetze", "internships", "internship")),
     Target("family", _l("Familienfreundlichkeit (Merkmale)"), ("familie", "familienfreundlich",
@@ -661,7 +664,36 @@ def _formdata(
             )
     for code in _split(values.get("languages", "").lower()):
         checker.put(data, "languages", code)
+    _put_apprenticeships(data, values.get("apprenticeships", ""), report, checker)
     return data
+
+
+def _put_apprenticeships(data: MultiDict, text: str, report: RowReport, checker: _Checker):
+    """Apprenticeship occupations of a cell ("baecker:2; Koch/Köchin"): each a code or a
+    German or English name, with its places after a colon; unknown ones are reported."""
+    key = checker.keys.get("apprenticeships")
+    if not key:
+        return
+    known = _apprenticeship_lookup()
+    for part in _split(text):
+        name, _colon, places = part.partition(":")
+        code = known.get(fold_for_search(name.strip()))
+        if code is None:
+            message = _("Unbekannter Ausbildungsberuf „%(value)s“.", value=name.strip())
+            report.errors.append(Problem("apprenticeships", message))
+            continue
+        data.add(key, code)
+        data[f"{key}-places-{code}"] = places.strip()
+
+
+def _apprenticeship_lookup() -> dict[str, str]:
+    """Folded codes and names (German and English) of the apprenticeship occupations."""
+    found = {}
+    for occupation in apprenticeships.occupations():
+        for text in (occupation.en, occupation.de, occupation.code):
+            if text:
+                found[fold_for_search(text)] = occupation.code
+    return found
 
 
 def _flag(text: str) -> bool | None:

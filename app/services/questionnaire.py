@@ -25,9 +25,10 @@ from app.models import (
     KldbArea,
     PostalCode,
     QuestionnaireDraft,
+    StaffUser,
     WzSection,
 )
-from app.services import entries, mail, tokens
+from app.services import apprenticeships, audit, entries, mail, tokens
 from app.services.mail import Mail, MailLimit
 from questionnaire import Context, Questionnaire, answers_from, mapped_values
 from questionnaire.definition import Question, Step
@@ -93,6 +94,7 @@ def engine_context(language: str) -> Context:
             "languages": [
                 (code, language_name(code, language)) for code in QUESTIONNAIRE_LANGUAGES
             ],
+            "apprenticeships": apprenticeships.choices(language),
         },
         postal_codes=frozenset(db.session.scalars(select(PostalCode.code))),
         in_region=lambda lon, lat: west <= lon <= east and south <= lat <= north,
@@ -173,6 +175,15 @@ def _bounded(question: Question, formdata):
     if question.type == "multi_choice":
         values = formdata.getlist(question.key)[:RAW_MAX_CHOICES]
         return [without_nul(value)[:RAW_MAX_CHOICE_LENGTH] for value in values]
+    if question.type == "apprenticeships":
+        codes = formdata.getlist(question.key)[:RAW_MAX_CHOICES]
+        return [
+            {
+                "code": without_nul(code)[: apprenticeships.CODE_LENGTH],
+                "places": without_nul(formdata.get(f"{question.key}-places-{code}", ""))[:6],
+            }
+            for code in codes
+        ]
     value = formdata.get(question.key)
     if value is None:
         return None
@@ -210,6 +221,17 @@ def draft_from_token(token: str) -> QuestionnaireDraft:
     return draft
 
 
+def submitted_from_token(token: str) -> QuestionnaireDraft | None:
+    """The submitted draft a (no longer valid) resume link names, else None: so that its
+    link can say the entry was sent instead of calling itself broken."""
+    try:
+        draft_id, generation = tokens.read_token("resume", token)
+    except tokens.TokenInvalid:
+        return None
+    draft = submitted_draft(draft_id)
+    return draft if draft is not None and draft.token_generation == generation else None
+
+
 def send_resume_link(draft: QuestionnaireDraft, resume: Mail) -> MailLimit | None:
     """Mail the resume link (the mail ``resume``) within :data:`RESUME_MAIL_LIMITS`; return
     the limit that held it back, or None when it was sent. Commits (ending the mail locks)."""
@@ -232,11 +254,29 @@ def suggest_point(postal_code: str | None) -> tuple[float, float] | None:
 
 
 def summary(draft: QuestionnaireDraft, language: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The answers for the summary page: [(step title, [(label, shown value)])]."""
-    return [
-        (title, [(label, text) for _key, label, text in rows])
-        for title, rows in answer_rows(draft.answers, language)
-    ]
+    """The answers for the summary page: [(step title, [(label, shown value)])].
+
+    Unanswered questions are left out (a yes/no question is always answered), and the pin is
+    described in words: its coordinates stay in the form, they mean nothing to the reader.
+    """
+    questions = {question.key: question for question in definition().questions()}
+    shown = []
+    for title, rows in answer_rows(draft.answers, language):
+        kept = [
+            (label, _("Punkt auf der Karte gesetzt") if questions[key].type == "point" else text)
+            for key, label, text in rows
+            if _answered(questions[key], draft.answers.get(key))
+        ]
+        if kept:
+            shown.append((title, kept))
+    return shown
+
+
+def _answered(question: Question, value) -> bool:
+    """Whether the summary shows this answer: yes/no always, anything else when not empty."""
+    if question.type == "boolean":
+        return True
+    return value is not None and value != "" and value != []
 
 
 def answer_rows(answers: dict, language: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
@@ -258,6 +298,8 @@ def answer_rows(answers: dict, language: str) -> list[tuple[str, list[tuple[str,
                     labels.get(question.options, {}) if isinstance(question.options, str) else {}
                 )
                 text = ", ".join(names.get(v, v) for v in value or [])
+            elif question.type == "apprenticeships":
+                text = apprenticeship_text(value, language)
             elif question.type == "point":
                 text = f"{value[1]:.5f}, {value[0]:.5f}" if value else ""
             else:
@@ -265,6 +307,11 @@ def answer_rows(answers: dict, language: str) -> list[tuple[str, list[tuple[str,
             rows.append((question.key, question.text("label", language), text or "–"))
         shown.append((step.text("title", language), rows))
     return shown
+
+
+def apprenticeship_text(items, language: str) -> str:
+    """Apprenticeship occupations as one line: "Bäcker/in (2 Plätze), Koch/Köchin"."""
+    return ", ".join(row["label"] for row in apprenticeships.shown(items or [], language))
 
 
 def entry_values(answers: dict) -> dict:
@@ -279,7 +326,9 @@ def entry_answer(answers: dict, field: str):
     return answers.get(question.key) if question else None
 
 
-def submit(draft: QuestionnaireDraft, step_key: str, answers: dict) -> Submission:
+def submit(
+    draft: QuestionnaireDraft, step_key: str, answers: dict, *, actor: StaffUser | None = None
+) -> Submission:
     """Store the last step's validated answers and finish the draft: a new entry (pending,
     with consent record) or a change request.
 
@@ -287,6 +336,8 @@ def submit(draft: QuestionnaireDraft, step_key: str, answers: dict) -> Submissio
     simultaneous submissions (a double click) the second waits, finds the draft submitted and
     returns the first one's result with ``created=False``. A new business with a contact
     e-mail is told that its entry arrived (the "received" mail, sent after the commit).
+    The submission is in the audit log, by the business (:data:`audit.OWNER`) or by ``actor``,
+    the staff member who entered it.
     """
     db.session.scalars(
         select(QuestionnaireDraft)
@@ -299,6 +350,7 @@ def submit(draft: QuestionnaireDraft, step_key: str, answers: dict) -> Submissio
         return Submission(_submitted_result(draft), created=False)
     _store_answers(draft, step_key, answers)
     result = _submit_edit(draft) if draft.kind == "edit" else _submit_new(draft)
+    _record_submission(draft, result, actor)
     draft.submitted_at = func.now()
     address = entry_answer(draft.answers, "contact_email")
     if draft.kind == "new" and address:
@@ -306,6 +358,19 @@ def submit(draft: QuestionnaireDraft, step_key: str, answers: dict) -> Submissio
         mail.queue(received, purpose="received", draft_id=draft.id)
     db.session.commit()
     return Submission(result, created=True)
+
+
+def _record_submission(
+    draft: QuestionnaireDraft, result: Company | ChangeRequest, actor: StaffUser | None
+) -> None:
+    """The audit record of a submission (not committed): a new entry with its values, or an
+    owner's change request (its number in the note)."""
+    who = {"actor": actor, "actor_label": audit.OWNER}
+    if draft.kind == "edit":
+        db.session.flush()  # the change request gets its number
+        audit.record("request_change", result.company, note=f"#{result.id}", **who)
+    else:
+        audit.record("submit", result, after=audit.snapshot(result), **who)
 
 
 def _submitted_result(draft: QuestionnaireDraft) -> Company | ChangeRequest | None:

@@ -328,5 +328,5 @@ def test_audit_log_page_shows_who_did_what_with_before_and_after(app, client, au
     html = client.get("/agentur/protokoll").get_data(as_text=True)
     assert "Dachdeckerei Sturm" in html
     assert "freigegeben" in html
-    assert "pending → published" in html
+    assert "eingereicht → veröffentlicht" in html  # the status labels, not the values
     assert "Test Staff" in html

@@ -148,7 +148,9 @@ def test_consent_is_required(client):
     walk(client, until="summary")
     response = post_step(client, "summary", {}, "submit")
     assert response.status_code == 422
-    assert "Bitte füllen Sie dieses Feld aus." in response.get_data(as_text=True)
+    assert "Bitte stimmen Sie zu, damit wir Ihren Eintrag veröffentlichen dürfen." in (
+        response.get_data(as_text=True)
+    )
 
 
 def test_pending_entry_is_absent_from_every_public_endpoint(app, client):

@@ -15,9 +15,11 @@
 //   atlas/popups.js        popup contents per source
 //   atlas/list.js          the list and its pagination
 //   atlas/signals.js       data-loaded / data-loads / counts on #atlas
+//   atlas/search-area.js   the searched place and radius drawn on the map
 import { element, fill } from "./atlas/dom.js";
 import { createLegend } from "./atlas/legend.js";
 import { createList } from "./atlas/list.js";
+import { createSearchArea } from "./atlas/search-area.js";
 import { popupBuilder } from "./atlas/popups.js";
 import { createSignals } from "./atlas/signals.js";
 import { SourceLayer, mapStats } from "./atlas/source-layer.js";
@@ -25,10 +27,12 @@ import {
   activeFilterCount,
   applyHashView,
   filterQuery,
+  keepGivenValues,
   keepViewInUrl,
   pageFromUrl,
   parameterOf,
   placeParameter,
+  rememberView,
   resetForm,
   takesEffect,
   updateUrl,
@@ -36,7 +40,10 @@ import {
 
 const root = document.getElementById("atlas");
 const config = JSON.parse(root.dataset.config);
-const labels = config.labels;
+const labels = {
+  ...config.labels,
+  familyNames: Object.fromEntries((config.family || []).map((criterion) => [criterion.code, criterion.label])),
+};
 const map = window[config.mapName];
 const form = document.getElementById("filter-form");
 const sortSelect = document.getElementById("f-sort");
@@ -45,6 +52,7 @@ const errorBox = document.getElementById("filter-error");
 const pickButton = document.getElementById("pick-point");
 const limitedNote = document.getElementById("map-limited");
 const filterPanel = document.getElementById("filters");
+const onPhone = window.matchMedia("(max-width: 899px)");
 
 const DEFAULT_MARKER = { className: "atlas-feature", clusterClassName: "atlas-feature-cluster" };
 const sources = (config.sources || []).map((source) => ({
@@ -120,20 +128,86 @@ const list = createList({
   },
 });
 
+const searchStatus = element("p", "hint search-area-status");
+searchStatus.id = "search-area-status";
+searchStatus.setAttribute("role", "status");
+searchStatus.hidden = true;
+countBox.after(searchStatus);
+const searchArea = createSearchArea(map, { labels, language: config.language, status: searchStatus });
+// The view the page opened with, from the address or this tab's last visit, is kept; a later
+// search fits its circle into the map.
+let keepOpeningView = false;
+// While the page's filter is invalid (an error the server found in the link), nothing is loaded:
+// no data are shown as if they were filtered. The next change of the filter loads again.
+let invalid = false;
+
 // --- messages ----------------------------------------------------------------------------------
+// A filter error shows twice: in the box above the map (with the field's name) and next to the
+// field itself, which is marked aria-invalid and described by the message.
+function fieldControls(name) {
+  return [...form.elements].filter((control) => control.name === name);
+}
+
+function fieldName(name) {
+  const [control] = fieldControls(name);
+  if (!control) return name === "bbox" || name === "zoom" ? labels.mapView : name;
+  const group = control.closest("fieldset");
+  const label = control.labels && control.labels[0];
+  const text = control.type === "checkbox" || control.type === "radio" || !label
+    ? group && group.querySelector("legend")
+    : label;
+  return text ? text.textContent.trim() : name;
+}
+
+function clearFieldErrors() {
+  for (const note of form.querySelectorAll(".field-error[data-parameter]")) note.remove();
+  for (const control of form.querySelectorAll("[aria-invalid]")) {
+    control.removeAttribute("aria-invalid");
+    if (control.dataset.describedBy !== undefined) {
+      if (control.dataset.describedBy) control.setAttribute("aria-describedby", control.dataset.describedBy);
+      else control.removeAttribute("aria-describedby");
+      delete control.dataset.describedBy;
+    }
+  }
+}
+
+function markField(name, message) {
+  const found = fieldControls(name);
+  if (!found.length) return;
+  const note = element("p", "field-error", message);
+  note.id = `f-error-${name}`;
+  note.dataset.parameter = name;
+  const [first] = found;
+  if (first.type === "checkbox" || first.type === "radio") (first.closest("fieldset") || first.parentElement).append(note);
+  else first.after(note);
+  for (const control of found) {
+    control.dataset.describedBy = control.getAttribute("aria-describedby") || "";
+    control.setAttribute("aria-describedby", `${control.dataset.describedBy} ${note.id}`.trim());
+    control.setAttribute("aria-invalid", "true");
+  }
+}
+
 function showError(body) {
-  errorBox.textContent = body && body.parameter
-    ? `${labels.checkInput} (${body.parameter}): ${body.message}`
-    : labels.loadError;
+  clearFieldErrors();
+  if (body && body.parameter) {
+    errorBox.textContent = `${labels.checkInput} (${fieldName(body.parameter)}): ${body.message}`;
+    markField(body.parameter, body.message);
+    searchArea.clear();
+    limitedNote.hidden = true;
+  } else {
+    errorBox.textContent = labels.loadError;
+  }
   errorBox.hidden = false;
 }
 
 function clearError() {
   errorBox.hidden = true;
   errorBox.textContent = "";
+  clearFieldErrors();
 }
 
 // --- loading -----------------------------------------------------------------------------------
+let moving;
 // A further source that fails to load is emptied but does not hide the employers or their message.
 async function loadSecondary(layer) {
   try {
@@ -144,15 +218,30 @@ async function loadSecondary(layer) {
   }
 }
 
-async function loadMap() {
+async function loadAll() {
   const [data] = await Promise.all([primaryLayer.load(), ...otherLayers.map(loadSecondary)]);
+  return data;
+}
+
+async function loadMap() {
+  let data = await loadAll();
   if (!data) return; // a newer load has started; its answer sets the numbers
+  // A new place or radius: draw it and fit the map to the circle, then load that view (the
+  // move's own reload is not needed).
+  if (searchArea.show(data.place || null, { fit: !keepOpeningView })) {
+    clearTimeout(moving);
+    keepViewInUrl(map);
+    data = await loadAll();
+    if (!data) return;
+  }
+  keepOpeningView = false;
   const stats = mapStats(data);
   limitedNote.hidden = !stats.limited;
   signals.stats(stats);
 }
 
 async function refresh({ list: withList = true } = {}) {
+  invalid = false;
   signals.begin();
   updateUrl(config.pageUrl, withList ? listParams() : listParams(pageFromUrl()), map);
   try {
@@ -189,9 +278,18 @@ function updateFilterBadge() {
 // typing, the place loads when it is committed (Enter or leaving the field).
 const isTyped = (control) => control.tagName === "INPUT" && (control.type === "search" || control.type === "text");
 
+// On a phone, "Anzeigen" folds the filter panel and brings the results (count and map) into view.
+function showResults() {
+  if (!onPhone.matches) return;
+  filterPanel.open = false;
+  map.invalidateSize();
+  countBox.closest("section").scrollIntoView({ block: "start" });
+}
+
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   updateFilterBadge();
+  showResults();
   refresh();
 });
 form.addEventListener("change", (event) => {
@@ -264,11 +362,12 @@ pickButton.addEventListener("click", () => {
   });
 });
 
-let moving;
 map.on("moveend", () => {
   clearTimeout(moving);
+  if (invalid) return;
+  rememberView(map); // at once, so that a link followed right after a move keeps this view
   moving = setTimeout(async () => {
-    keepViewInUrl(map);
+    keepViewInUrl(map); // as the load starts (tests wait for the address, then for the load)
     signals.begin();
     try {
       await loadMap();
@@ -282,13 +381,21 @@ map.on("moveend", () => {
 
 // On a phone the map comes first: the filter panel starts folded unless a filter or an error
 // needs to be seen.
-if (
-  window.matchMedia("(max-width: 899px)").matches &&
-  !activeFilterCount(filterParams(), parameters) &&
-  errorBox.hidden
-) {
+// A value the link gave stays in its field, even one the field does not offer.
+keepGivenValues(form, parameters, location.search, labels.givenValue);
+const serverError = errorBox.hidden ? null : { parameter: errorBox.dataset.parameter, message: errorBox.dataset.message };
+if (onPhone.matches && !activeFilterCount(filterParams(), parameters) && !serverError) {
   filterPanel.open = false;
 }
-applyHashView(map);
-// The server rendered the list and count for this URL; the map data come now.
-refresh({ list: false });
+keepOpeningView = applyHashView(map);
+if (serverError && serverError.parameter) {
+  // The server found the link's filter invalid: show where, and load nothing until it changes.
+  invalid = true;
+  signals.begin();
+  showError(serverError);
+  list.clear();
+  signals.end();
+} else {
+  // The server rendered the list and count for this URL; the map data come now.
+  refresh({ list: false });
+}

@@ -1,11 +1,32 @@
-// Questionnaire helpers: a search box over long option lists, and the draggable pin.
+// Questionnaire helpers: a search box over long option lists (official labels and everyday
+// words), and the draggable pin.
 // Both only enhance: without JavaScript the full lists and the coordinates field still work.
+
+// A picker with data-taxonomy also asks the vocabulary search (GET /api/taxonomies/search),
+// so everyday words ("Bäcker", "Kfz-Werkstatt") show the options their filter codes name.
+const searchUrl = document.querySelector("[data-search-url]")?.dataset.searchUrl;
+const lang = document.documentElement.lang === "en" ? "en" : "de";
+
+async function vocabularyCodes(kind, query, signal) {
+  if (!searchUrl || !kind || query.trim().length < 2) return new Set();
+  try {
+    const params = new URLSearchParams({ q: query.trim().slice(0, 100), lang });
+    const response = await fetch(`${searchUrl}?${params}`, { signal });
+    if (!response.ok) return new Set();
+    const found = await response.json();
+    return new Set((found[kind] || []).map((hit) => hit.filter_code));
+  } catch {
+    return new Set();
+  }
+}
 
 for (const box of document.querySelectorAll(".picker-search")) {
   const input = box.querySelector("input");
   const options = document.getElementById(input.dataset.picker);
+  const kind = input.dataset.taxonomy;
+  let pending = null;
   box.hidden = false;
-  input.addEventListener("input", () => {
+  const show = (remote) => {
     const words = input.value.toLocaleLowerCase().split(/\s+/).filter(Boolean);
     let group = null;
     let groupVisible = false;
@@ -19,12 +40,30 @@ for (const box of document.querySelectorAll(".picker-search")) {
       }
       const text = node.textContent.toLocaleLowerCase();
       const groupText = group ? group.textContent.toLocaleLowerCase() : "";
-      const checked = node.querySelector("input").checked;
-      const match = checked || words.every((word) => text.includes(word) || groupText.includes(word));
+      const checkbox = node.querySelector("input");
+      const local = words.every((word) => text.includes(word) || groupText.includes(word));
+      const suggested = words.length > 0 && remote.has(checkbox.value);
+      const match = checkbox.checked || local || suggested;
       node.hidden = !match;
+      node.classList.toggle("suggested", suggested);
       if (match) groupVisible = true;
     }
     finishGroup();
+  };
+  input.addEventListener("input", () => {
+    show(new Set());
+    if (!kind) return;
+    pending?.abort();
+    pending = new AbortController();
+    const { signal } = pending;
+    const query = input.value;
+    setTimeout(async () => {
+      if (signal.aborted) return;
+      const remote = await vocabularyCodes(kind, query, signal);
+      if (signal.aborted || input.value !== query) return;
+      show(remote);
+      options.dataset.vocabulary = query; // the suggestions for this query are shown
+    }, 150);
   });
 }
 
@@ -41,9 +80,14 @@ if (pinBox) {
     alt: pinBox.dataset.label,
     autoPan: true,
   }).addTo(map);
+  // The coordinates stay in a hidden field; the reader sees whether a point is set.
+  const status = document.getElementById(`p-${input.name}`);
+  input.type = "hidden";
+  if (status) status.hidden = false;
   const write = (latlng) => {
     input.value = `${latlng.lat.toFixed(6)},${latlng.lng.toFixed(6)}`;
     pinBox.dataset.point = input.value;
+    if (status) status.textContent = status.dataset.setText;
   };
   const place = (lat, lon) => {
     marker.setLatLng([lat, lon]);

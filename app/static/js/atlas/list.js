@@ -2,7 +2,7 @@
 // textContent only. The server renders the first list for the page's URL; this re-renders it
 // after a filter change or a page link.
 import { element, fill, formatKm, getJson, link } from "./dom.js";
-import { offerTexts } from "./popups.js";
+import { familyBadges, offerTexts } from "./popups.js";
 
 // options: { listUrl, pageUrl, labels, sizes, language, detailHref(item), query(page) ->
 //            URLSearchParams, elements: { list, empty, count, pagination, heading } }
@@ -24,6 +24,8 @@ export function createList({ listUrl, pageUrl, labels, sizes, language, detailHr
     entry.append(element("span", "employer-meta", meta.join(" · ")));
     const offers = offerTexts(item, labels);
     if (offers.length) entry.append(element("span", "employer-offers", offers.join(" · ")));
+    const family = familyBadges(item.family, labels);
+    if (family) entry.append(family);
     return entry;
   }
 

@@ -3,14 +3,33 @@
 // their own builder get a plain one (name and, when declared, a details link).
 import { element, fill, link, safeWebsite } from "./dom.js";
 
-// The offers of an employer as short texts ("Ausbildung", "3 offene Stellen").
+// The offers of an employer as short texts ("Ausbildung: Bäcker/in (2 Plätze)",
+// "3 offene Stellen"); the apprenticeship occupations come named by the server.
 export function offerTexts(properties, labels) {
   const offers = [];
-  if (properties.offers_apprenticeships) offers.push(labels.apprenticeship);
+  const trained = (properties.apprenticeships || []).map((occupation) => occupation.label);
+  if (trained.length) offers.push(`${labels.apprenticeship}: ${trained.join(", ")}`);
+  else if (properties.offers_apprenticeships) offers.push(labels.apprenticeship);
   if (properties.offers_internships) offers.push(labels.internship);
   if (properties.open_positions === 1) offers.push(labels.jobsOne);
   else if (properties.open_positions > 1) offers.push(fill(labels.jobs, { n: properties.open_positions }));
   return offers;
+}
+
+// The family-friendliness criteria an employer offers, as a labelled list of badges (labels in
+// the interface language from data-config "family"); null when it offers none.
+export function familyBadges(codes, labels) {
+  const names = labels.familyNames || {};
+  const known = (codes || []).filter((code) => names[code]);
+  if (!known.length) return null;
+  const list = element("ul", "family-badges");
+  list.setAttribute("aria-label", labels.family);
+  for (const code of known) {
+    const badge = element("li", "family-badge", names[code]);
+    badge.dataset.criterion = code;
+    list.append(badge);
+  }
+  return list;
 }
 
 function contactItem(label, href, text) {
@@ -27,6 +46,10 @@ export function employerPopup(properties, { labels, detailHref }) {
   const street = [properties.street, properties.house_number].filter(Boolean).join(" ");
   const town = [properties.postal_code, properties.town].filter(Boolean).join(" ");
   box.append(element("p", "employer-address", [street, town].filter(Boolean).join(", ")));
+  const offers = offerTexts(properties, labels);
+  if (offers.length) box.append(element("p", "employer-offers", offers.join(" · ")));
+  const family = familyBadges(properties.family, labels);
+  if (family) box.append(family);
   const contact = element("ul", "employer-contact");
   if (properties.phone) {
     contact.append(contactItem(labels.phone, `tel:${properties.phone.replace(/[^+\d]/g, "")}`, properties.phone));

@@ -14,8 +14,14 @@ function bboxParam(map) {
     .join(",");
 }
 
+// Every marker's icon is a tap target of at least 44 × 44 px (WCAG 2.5.5), its visible symbol
+// centred in it (app.css). A cluster grows with the digits of its count; the server merges
+// clusters that would overlap at this size (pipeline.MARKER_PIXELS).
+export const TAP_TARGET = 44;
+
 function markerIcon(className, text) {
-  return L.divIcon({ html: element("span", null, text), className, iconSize: null });
+  const width = Math.max(TAP_TARGET, 16 + 9 * text.length);
+  return L.divIcon({ html: element("span", null, text), className, iconSize: [width, TAP_TARGET] });
 }
 
 export class SourceLayer {

@@ -93,9 +93,65 @@ export function viewHash(map) {
   return `#map=${map.getZoom()}/${centre.lat.toFixed(5)}/${centre.lng.toFixed(5)}`;
 }
 
+const VIEW_KEY = "atlas:view";
+
+// The filter part of a query string, comparable however it was written (order, sort, page).
+function filterKey(search) {
+  const entries = [];
+  for (const [name, value] of new URLSearchParams(search)) {
+    if (name === "sort" || name === "page" || !value) continue;
+    entries.push(`${name}=${value.split(",").sort().join(",")}`);
+  }
+  return entries.sort().join("&");
+}
+
+// The view to open: the address's #map=z/lat/lon, else the view last seen in this tab for the
+// same filter (so that "Zurück zur Suche" from an entry's page returns to the same place). Applies
+// it and returns true, or returns false when there is none.
 export function applyHashView(map) {
-  const match = /^#map=(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
-  if (match) map.setView([Number(match[2]), Number(match[3])], Number(match[1]), { animate: false });
+  let hash = location.hash;
+  if (!hash) {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(VIEW_KEY) || "null");
+      if (saved && saved.filter === filterKey(location.search)) hash = saved.hash;
+    } catch {
+      hash = "";
+    }
+  }
+  const match = /^#map=(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(hash || "");
+  if (!match) return false;
+  map.setView([Number(match[2]), Number(match[3])], Number(match[1]), { animate: false });
+  return true;
+}
+
+// Keeps this tab's last view for the current filter (read back by applyHashView).
+export function rememberView(map) {
+  try {
+    sessionStorage.setItem(VIEW_KEY, JSON.stringify({ filter: filterKey(location.search), hash: viewHash(map) }));
+  } catch {
+    // Storage may be switched off; the address still carries the view.
+  }
+}
+
+// A select keeps a value the page was opened with even when it is not one of its options (an
+// outdated or mistyped link, a radius the list does not offer): the value is added as an option
+// marked with the label, so it is neither dropped nor silently replaced by the first option.
+export function keepGivenValues(form, parameters, search, label) {
+  const given = new URLSearchParams(search);
+  for (const parameter of parameters) {
+    const value = (given.get(parameter.name) || "").trim();
+    if (!value) continue;
+    for (const control of controls(form, parameter.name)) {
+      if (control.tagName !== "SELECT" || control.multiple) continue;
+      if ([...control.options].some((option) => option.value === value)) continue;
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label.replace("{value}", value);
+      option.dataset.given = "true";
+      control.append(option);
+      control.value = value;
+    }
+  }
 }
 
 // Writes the filter (and list state) into the address, so the link can be shared; signed-in staff
@@ -103,12 +159,14 @@ export function applyHashView(map) {
 export function updateUrl(pageUrl, params, map) {
   const query = params.toString();
   history.replaceState(null, "", `${pageUrl}${query ? `?${query}` : ""}${viewHash(map)}`);
+  rememberView(map);
   const exportLink = document.getElementById("export-link");
   if (exportLink) exportLink.search = query ? `?${query}` : "";
 }
 
 export function keepViewInUrl(map) {
   history.replaceState(null, "", `${location.pathname}${location.search}${viewHash(map)}`);
+  rememberView(map);
 }
 
 export function pageFromUrl() {

@@ -1,0 +1,146 @@
+"""The recognised apprenticeship occupations (anerkannte Ausbildungsberufe) the project ships.
+
+The list is data (``app/data/apprenticeships.json``: ``{"code", "kldb", "de", "en"}`` each),
+read in Python rather than copied into a reference table: entries store the occupation's code
+(``company_apprenticeships.code``), and the write model, the questionnaire and the filter check
+codes against this list. Labels are looked up here, in the interface language. A code no longer
+in the list stays on its entries and is shown as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from flask_babel import ngettext
+
+from app.i18n import current_language
+
+#: The shipped list; tests point this at their own fixture file.
+DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "apprenticeships.json"
+#: The longest code (the column's length).
+CODE_LENGTH = 80
+#: At most this many places of one occupation in one year (a typing error guard).
+MAX_PLACES = 999
+
+
+@dataclass(frozen=True)
+class Occupation:
+    """One recognised apprenticeship occupation: its slug, KldB 2010 code and names."""
+
+    code: str
+    kldb: str
+    de: str
+    en: str
+
+    def name(self, language: str = "de") -> str:
+        """The name in ``language`` (German unless English is asked for)."""
+        return self.en if language == "en" and self.en else self.de
+
+
+@cache
+def _read(path: str, modified: float) -> tuple[Occupation, ...]:
+    """The occupations of the file at ``path`` (read again when it changes)."""
+    items = json.loads(Path(path).read_text(encoding="utf-8"))
+    if isinstance(items, dict):  # tolerate {"occupations": [...]}
+        items = items.get("occupations") or items.get("apprenticeships") or []
+    return tuple(
+        Occupation(
+            code=item["code"], kldb=str(item.get("kldb", "")), de=item["de"], en=item.get("en", "")
+        )
+        for item in items
+    )
+
+
+def occupations() -> tuple[Occupation, ...]:
+    """Every shipped occupation, in the file's order (none while the file is missing)."""
+    try:
+        modified = DATA_FILE.stat().st_mtime
+    except FileNotFoundError:
+        return ()
+    return _read(str(DATA_FILE), modified)
+
+
+def by_code() -> dict[str, Occupation]:
+    """The occupations by code."""
+    return {occupation.code: occupation for occupation in occupations()}
+
+
+def codes() -> frozenset[str]:
+    """The codes the filter and the write model accept."""
+    return frozenset(by_code())
+
+
+def label(code: str, language: str = "de") -> str:
+    """The occupation's name in ``language``; the code itself if it is not in the list."""
+    occupation = by_code().get(code)
+    return occupation.name(language) if occupation else code
+
+
+def choices(language: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of every occupation, sorted by name in ``language`` (the interface
+    language unless given), for the pickers and the filter panel."""
+    language = language or current_language()
+    named = [(o.code, o.name(language)) for o in occupations()]
+    return sorted(named, key=lambda item: (item[1].casefold(), item[0]))
+
+
+def cleaned(items) -> list[dict]:
+    """Entry values (``[{"code", "places"}]``, or bare codes) made ready for storing: known
+    codes only, each once, in the given order; places a whole number 0..MAX_PLACES or None."""
+    known = codes()
+    seen: dict[str, int | None] = {}
+    for item in items or []:
+        code, places = _code_and_places(item) if item else (None, None)
+        if code not in known or code in seen:
+            continue
+        seen[code] = _places(places)
+    return [{"code": code, "places": places} for code, places in seen.items()]
+
+
+def _places(value) -> int | None:
+    """A number of places, or None when none is given or it is out of bounds."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number <= MAX_PLACES else None
+
+
+def shown(items, language: str = "de") -> list[dict]:
+    """``[{"code", "name", "places", "label"}]`` for pages, popups and summaries, sorted by
+    name; ``label`` is the name with the places ("Bäcker/in (2 Plätze)") when given."""
+    rows = []
+    for item in items:
+        code, places = _code_and_places(item)
+        name = label(code, language)
+        rows.append(
+            {"code": code, "name": name, "places": places, "label": _with_places(name, places)}
+        )
+    return sorted(rows, key=lambda row: row["name"].casefold())
+
+
+def _code_and_places(item) -> tuple[str, int | None]:
+    """(code, places) of an entry row, a value ``{"code", "places"}`` or a bare code."""
+    if isinstance(item, str):
+        return item, None
+    if isinstance(item, dict):
+        return item.get("code"), _places(item.get("places"))
+    return item.code, item.places
+
+
+def _with_places(name: str, places: int | None) -> str:
+    """The occupation's name with its places, in the interface language."""
+    if places is None:
+        return name
+    return ngettext("%(name)s (%(num)d Platz)", "%(name)s (%(num)d Plätze)", places, name=name)
+
+
+def for_company(company, language: str | None = None) -> list[dict]:
+    """The company's apprenticeship occupations as :func:`shown` gives them (interface
+    language unless ``language`` is given)."""
+    return shown(company.apprenticeships, language or current_language())
