@@ -2,27 +2,14 @@
 after approval the public entry shows it (issue 11). Uses the shipped occupation list."""
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Company, StaffUser
 from app.services import curation
+from tests.browser.questionnaire_walk import clean_drafts, next_step  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def clean_drafts(app):
-    yield
-    with app.app_context():
-        db.session.execute(text("TRUNCATE questionnaire_drafts, outbox_messages CASCADE"))
-        db.session.commit()
-
-
-def next_step(page, number):
-    page.get_by_role("button", name="Weiter", exact=True).click()
-    page.wait_for_url("**/mitmachen/schritt/**")
-    assert page.locator("#progress-text").text_content() == f"Schritt {number} von 8"
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
 
 
 def test_a_baker_names_the_apprenticeship_and_the_entry_shows_it(

@@ -2,28 +2,15 @@
 
 import pytest
 from geoalchemy2.shape import to_shape
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Company, CompanyStatus
 from app.services import questionnaire as service
+from tests.browser.questionnaire_walk import clean_drafts, next_step  # noqa: F401  (fixture)
 from tests.browser.test_accessibility import axe_violations
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def clean_drafts(app):
-    yield
-    with app.app_context():
-        db.session.execute(text("TRUNCATE questionnaire_drafts, outbox_messages CASCADE"))
-        db.session.commit()
-
-
-def next_step(page, number):
-    page.get_by_role("button", name="Weiter", exact=True).click()
-    page.wait_for_url("**/mitmachen/schritt/**")
-    assert page.locator("#progress-text").text_content() == f"Schritt {number} von 8"
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
 
 
 def test_complete_the_questionnaire_with_the_pin_dragged(app, page, live_server):

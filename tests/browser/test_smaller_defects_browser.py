@@ -5,19 +5,10 @@ not as coordinates, whether a point is set."""
 import re
 
 import pytest
-from sqlalchemy import text
 
-from app.extensions import db
+from tests.browser.questionnaire_walk import clean_drafts  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def clean_drafts(app):
-    yield
-    with app.app_context():
-        db.session.execute(text("TRUNCATE questionnaire_drafts, outbox_messages CASCADE"))
-        db.session.commit()
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
 
 
 @pytest.fixture

@@ -1,25 +1,10 @@
 """Everyday words in a real browser: the questionnaire's pickers and the start page's search."""
 
 import pytest
-from sqlalchemy import text
 
-from app.extensions import db
+from tests.browser.questionnaire_walk import clean_drafts, next_step  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def clean_drafts(app):
-    yield
-    with app.app_context():
-        db.session.execute(text("TRUNCATE questionnaire_drafts, outbox_messages CASCADE"))
-        db.session.commit()
-
-
-def next_step(page, number):
-    page.get_by_role("button", name="Weiter", exact=True).click()
-    page.wait_for_url("**/mitmachen/schritt/**")
-    assert page.locator("#progress-text").text_content() == f"Schritt {number} von 8"
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
 
 
 def type_into_picker(page, key, words):
