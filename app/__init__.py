@@ -65,6 +65,9 @@ def register_extensions(app: Flask) -> None:
 
     notifications.init_app(app)
     app.extensions["questionnaire"] = app.config.pop("QUESTIONNAIRE")
+    from app.features.layers import register_layer_sources
+
+    register_layer_sources(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -72,10 +75,12 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints import (
         accounts,
         api,
+        boundaries,
         confirm,
         curation,
         dashboard,
         freshness,
+        layers_admin,
         public,
         questionnaire,
         staff,
@@ -95,6 +100,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(freshness.bp, url_prefix="/agentur/aktualitaet")
     app.register_blueprint(transfer.bp, url_prefix="/agentur")
     app.register_blueprint(accounts.bp, url_prefix="/agentur/konten")
+    app.register_blueprint(boundaries.bp, url_prefix="/agentur/grenzen")
+    app.register_blueprint(layers_admin.bp, url_prefix="/agentur/ebenen")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -17,7 +17,7 @@ from werkzeug.serving import run_simple
 
 from app.extensions import db
 from app.headers import QuietRequestHandler
-from app.services import accounts, demo, freshness, postal_codes, reference_data
+from app.services import accounts, boundaries, demo, freshness, postal_codes, reference_data
 from geodata.points import PointFileError, postal_code_points, read_points
 
 
@@ -91,6 +91,12 @@ def seed_demo_command(count: int):
         click.echo(f"Added {added} demo employers to {region.name}.")
     else:
         click.echo(f"The {count} demo employers of {region.name} are already loaded.")
+    layers_added = demo.seed_demo_layers()
+    click.echo(
+        f"Added {layers_added} demo layer features."
+        if layers_added
+        else "The demo layers are already loaded."
+    )
     if current_app.config["APP_ENV"] == "development":
         email, password_file = demo_admin()
         click.echo(
@@ -137,6 +143,29 @@ def import_postal_codes_command(path: str, code_column: str, crs: str | None):
         f"Imported {report.imported} postal codes; {len(report.outside)} lie outside the region "
         "and were skipped."
     )
+
+
+@click.group("boundaries")
+def boundaries_group():
+    """Official municipality boundaries (e.g. VG250)."""
+
+
+@boundaries_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--ags-prefix", default=None, help="Keep the features whose AGS starts so.")
+@click.option("--crs", default=None, help="CRS of the file if it names none (EPSG:25832).")
+@click.option("--ags-column", default=None, help="Column with the AGS (found by name if not).")
+@with_appcontext
+@needs_database
+def import_boundaries_command(
+    path: str, ags_prefix: str | None, crs: str | None, ags_column: str | None
+):
+    """Import municipality boundaries (GeoJSON, GeoPackage, zipped Shapefile; any CRS)."""
+    try:
+        report = boundaries.import_file(path, ags_prefix=ags_prefix, crs=crs, ags_column=ags_column)
+    except boundaries.BoundaryFileError as exc:
+        raise click.ClickException(f"{exc} Nothing was imported.") from None
+    click.echo(str(report))
 
 
 @click.command("create-staff")
@@ -207,11 +236,15 @@ def serve_command(host: str, port: int):
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
+    from app.cli_layers import layers_group
+
     for command in (
         check_db_command,
         sync_reference_command,
         seed_demo_command,
         import_postal_codes_command,
+        boundaries_group,
+        layers_group,
         create_staff_command,
         send_reminders_command,
         serve_command,

@@ -17,6 +17,7 @@ from limits import parse_many
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.layers import LayerKindsError, load_layer_kinds
 from app.services import entries
 from geodata.regions import RegionError, load_region
 from questionnaire import DefinitionError, load_definition
@@ -59,6 +60,7 @@ ENV_SETTINGS = (
     "MAP_FEATURE_LIMIT",
     "API_RATE_LIMIT",
     "PROXY_COUNT",
+    "LAYER_KINDS",
 )
 
 
@@ -164,6 +166,11 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
     except DefinitionError as exc:
         raise ConfigError(f"QUESTIONNAIRE_DEFINITION: {exc}") from None
 
+    try:
+        layer_kinds = load_layer_kinds(raw["LAYER_KINDS"] or None)
+    except LayerKindsError as exc:
+        raise ConfigError(f"LAYER_KINDS: {exc}") from None
+
     base_url = (raw["BASE_URL"] or "").rstrip("/")
     if base_url and urlsplit(base_url).scheme not in ("http", "https"):
         raise ConfigError(f"BASE_URL {base_url!r} must start with https:// or http://.")
@@ -202,6 +209,7 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "RATELIMIT_HEADERS_ENABLED": True,
         "API_RATE_LIMIT": _rate_limit(raw, "API_RATE_LIMIT", "300 per minute"),
         "QUESTIONNAIRE": questionnaire,
+        "LAYER_KINDS": layer_kinds,
         "NOMINATIM_URL": nominatim_url,
         "NOMINATIM_USER_AGENT": f"KMU-Atlas/0.1 ({base_url or 'self-hosted'})",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -58,6 +58,15 @@ INSERT INTO company_family_criteria (company_id, criterion_key)
 SELECT c.id, f.key FROM companies c JOIN family_criteria f ON random() < 0.25;
 ANALYZE;
 """
+#: Layer features for the proximity filters: one transit stop or childcare facility for every
+#: 50 employers, spread over the region.
+LAYERS = """
+INSERT INTO layer_features (kind, name, properties, location, source)
+SELECT (ARRAY['transit', 'childcare'])[1 + i % 2], 'Bench ' || i, '{}'::jsonb,
+       ST_SetSRID(ST_MakePoint(6.8 + random() * 0.7, 51.45 + random() * 0.35), 4326), 'bench'
+FROM generate_series(1, greatest(:count / 50, 10)) AS i;
+ANALYZE layer_features;
+"""
 REQUESTS = [
     ("whole region, zoom 10 (clusters)", "/api/employers?zoom=10&bbox=6.75,51.43,7.55,51.82"),
     ("town view, zoom 14", "/api/employers?zoom=14&bbox=7.17,51.60,7.23,51.63"),
@@ -75,6 +84,12 @@ REQUESTS = [
     ("list page 50 by name", "/api/employers/list?page=50"),
     ("list by distance", "/api/employers/list?near=45657&radius_km=25"),
     ("list with text", "/api/employers/list?q=Elektro"),
+    ("transit stop within 500 m, zoom 10", "/api/employers?within=transit:500&zoom=10"),
+    (
+        "transit 500 m + childcare 1000 m + sector",
+        "/api/employers?within=transit:500,childcare:1000&sector=F&zoom=10",
+    ),
+    ("list, transit stop within 300 m", "/api/employers/list?within=transit:300"),
 ]
 
 
@@ -108,6 +123,8 @@ def main() -> None:
             db.session.execute(text(FILL), {"count": args.count})
             for statement in LINKS.strip().split(";\n"):
                 db.session.execute(text(statement))
+            for statement in LAYERS.strip().split(";\n"):
+                db.session.execute(text(statement), {"count": args.count})
             db.session.commit()
             print(f"filled {args.count:,} employers in {time.perf_counter() - started:.1f} s")
         published = db.session.scalar(
@@ -132,6 +149,26 @@ def main() -> None:
             f"{label:<40} {statistics.median(times):>10.1f} {max(times):>10.1f} "
             f"{body['total']:>9,} {size:>9,}"
         )
+    print_plan(app, "/api/employers?within=transit:500,childcare:1000")
+
+
+def print_plan(app, path: str) -> None:
+    """The database's plan for the employers a request matches, and whether the proximity
+    condition uses the geography index of the layer features."""
+    from app.blueprints.filtering import request_filter
+    from app.features import pipeline
+    from app.features.employers import EMPLOYERS
+    from app.models import Company
+
+    with app.test_request_context(path):
+        query = pipeline.matching(EMPLOYERS, request_filter()).with_only_columns(Company.id)
+        sql = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+        plan = db.session.execute(text(f"EXPLAIN {sql}")).scalars().all()
+    print(f"\nquery plan for {path}:")
+    for line in plan:
+        print(f"  {line}")
+    backed = any("ix_layer_features_location_geography" in line for line in plan)
+    print(f"proximity condition index-backed: {'yes' if backed else 'NO'}")
 
 
 if __name__ == "__main__":

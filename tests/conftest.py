@@ -97,8 +97,8 @@ def app(database_url):
     with app.app_context():
         db.session.execute(
             text(
-                "TRUNCATE companies, staff_users, staff_login_failures, outbox_messages"
-                " RESTART IDENTITY CASCADE"
+                "TRUNCATE companies, staff_users, staff_login_failures, outbox_messages,"
+                " layer_features RESTART IDENTITY CASCADE"
             )
         )
         db.session.commit()

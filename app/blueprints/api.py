@@ -10,7 +10,8 @@ from app.features import source as sources
 from app.features.filters import _CONTROL, FilterError, parse_page, parse_sort
 from app.features.source import FeatureSource
 from app.i18n import LANGUAGES, current_language
-from app.services import taxonomies, vocabulary_search
+from app.layers import layer_kinds
+from app.services import boundaries, taxonomies, vocabulary_search
 
 bp = Blueprint("api", __name__)
 # One limit for all endpoints of the public API together, per client address (API_RATE_LIMIT).
@@ -82,6 +83,22 @@ def employer_list():
     return feature_list("employers")
 
 
+@bp.get("/layers")
+def layer_kinds_list():
+    """The configured layer kinds: key, name (interface language), symbol, colour, fields with
+    their labels in order, and whether employers can be filtered by proximity to them."""
+    language = current_language()
+    return jsonify({"kinds": [kind.declaration(language) for kind in layer_kinds().values()]})
+
+
+@bp.get("/layers/<kind>")
+def layer_collection(kind: str):
+    """One layer's features in the view as GeoJSON (clusters where dense), with ``total``."""
+    if kind not in layer_kinds():
+        abort(404)
+    return feature_collection(kind)
+
+
 @bp.get("/taxonomies")
 def taxonomy_catalogue():
     """The codes and labels every filter accepts (``lang=en`` for English labels)."""
@@ -113,3 +130,17 @@ def taxonomy_search():
         {"query": query, "language": language}
         | {kind: [hit.as_dict() for hit in hits] for kind, hits in found.items()}
     )
+
+
+@bp.get("/region/outline")
+def region_outline():
+    """The region's outline (its stored municipality boundaries dissolved, simplified) as a
+    GeoJSON FeatureCollection of one feature; no features while no boundaries are stored (an
+    empty answer rather than 404, so the map page logs no failed request)."""
+    geometry = boundaries.outline()
+    features = [{"type": "Feature", "geometry": geometry, "properties": {}}] if geometry else []
+    response = jsonify({"type": "FeatureCollection", "features": features})
+    response.mimetype = "application/geo+json"
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response

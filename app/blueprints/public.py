@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
 
 from app.blueprints.filtering import request_filter
 from app.features import pipeline
@@ -88,7 +89,16 @@ def employer(slug: str):
         language=language,
         size_labels=taxonomies.size_labels(),
         language_names=[language_name(code, language) for code in company.languages],
+        around=employers.surroundings(company),
     )
+
+
+@bp.app_template_global("distance_text")
+def distance_text(metres: float) -> str:
+    """A straight-line distance as shown on pages: "450 m" (to 10 m) or "1,2 km"."""
+    if metres < 1000:
+        return f"{int(round(metres, -1))} m"
+    return f"{format_decimal(round(metres / 1000, 1), format='#,##0.0')} km"
 
 
 @bp.get("/healthz")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.features.filters import (
     FeatureFilter,
@@ -24,12 +24,14 @@ from app.features.filters import (
     shown,
     text_parameter,
 )
+from app.features.layers import within
 from app.features.source import register
 from app.models import (
     Company,
     CompanyApprenticeship,
     CompanyStatus,
     KldbGroup,
+    Municipality,
     WzDivision,
     company_family_criteria,
     company_occupations,
@@ -169,6 +171,8 @@ PARAMETERS = (
             value=shown(value),
         ),
     ),
+    # within=transit:500,childcare:1000: near a feature of each (layer kinds with proximity).
+    within(),
 )
 #: The filter parameters, in the order permalinks list them.
 FILTER_PARAMS = tuple(parameter.name for parameter in PARAMETERS)
@@ -242,6 +246,23 @@ def public_properties(company: Company) -> dict:
     return properties
 
 
+def in_municipalities(keys: list[str]):
+    """Companies in any of the municipalities ``keys``: inside the boundary of one that has a
+    stored boundary (``ST_Intersects``, served by the location's spatial index), else by the
+    entry's ``municipality_ags`` (as before boundaries are imported)."""
+    located = aliased(Company)
+    inside = (
+        select(located.id)
+        .join(Municipality, func.ST_Intersects(Municipality.boundary, located.location))
+        .where(Municipality.ags.in_(keys), Municipality.boundary.is_not(None))
+    )
+    shaped = exists().where(
+        Municipality.ags == Company.municipality_ags, Municipality.boundary.is_not(None)
+    )
+    by_key = Company.municipality_ags.in_(keys) & (~shaped | Company.location.is_(None))
+    return or_(Company.id.in_(inside), by_key)
+
+
 class EmployerSource:
     """Published employers, for the map, the list, the API and exports."""
 
@@ -290,7 +311,7 @@ class EmployerSource:
             )
             query = query.where(_linked(company_occupations.c.group_code, groups))
         if f.municipalities:
-            query = query.where(Company.municipality_ags.in_(f.municipalities))
+            query = query.where(in_municipalities(sorted(f.municipalities)))
         if f.sizes:
             query = query.where(Company.size_class.in_(f.sizes))
         for key in sorted(f.family):  # all of them: one condition each

@@ -89,7 +89,7 @@ class Parameter:
 
     def declaration(self) -> dict:
         """What the browser needs to know of this parameter (JSON-ready)."""
-        return {
+        declaration = {
             "name": self.name,
             "type": self.type,
             "multiple": self.multiple,
@@ -99,6 +99,11 @@ class Parameter:
             "countsAsFilter": self.counts_as_filter,
             "source": self.source,
         }
+        if self.type == "within":  # the kinds it accepts, with their labels
+            declaration["kinds"] = [
+                {"key": key, "label": label} for key, label in self.allowed(None).items()
+            ]
+        return declaration
 
 
 def text_parameter(name: str = "q") -> Parameter:
@@ -124,6 +129,19 @@ def place_parameters() -> tuple[Parameter, Parameter]:
 def proximity_parameter(name: str, source: str) -> Parameter:
     """``name``: within this many metres of a feature of ``source`` (one of the options)."""
     return Parameter(name, "proximity", source=source, options=PROXIMITY_OPTIONS)
+
+
+def within_parameter(name: str, kinds: Callable[[], Mapping[str, str]]) -> Parameter:
+    """``name=<kind>:<metres>[,<kind>:<metres>…]``: within that many metres (one of
+    :data:`PROXIMITY_OPTIONS`) of a feature of each kind; all must hold. ``kinds()`` gives the
+    kinds it accepts (source keys) with their labels, read when parsing (per app)."""
+    return Parameter(
+        name,
+        "within",
+        multiple=True,
+        options=PROXIMITY_OPTIONS,
+        allowed=lambda vocabulary: kinds(),
+    )
 
 
 @dataclass(frozen=True)
@@ -217,6 +235,10 @@ def parse(
             if metres is not None:
                 proximity.append((parameter.source, metres))
                 raw[parameter.name] = str(metres)
+        elif parameter.type == "within":
+            conditions = _parse_within(args, parameter)
+            proximity.extend(conditions)
+            raw[parameter.name] = ",".join(f"{key}:{metres}" for key, metres in conditions)
     return make(
         values=values,
         near=near,
@@ -264,6 +286,42 @@ def _parse_proximity(args: MultiDict, parameter: Parameter) -> int | None:
             ),
         )
     return int(value)
+
+
+def _parse_within(args: MultiDict, parameter: Parameter) -> list[tuple[str, int]]:
+    kinds = parameter.allowed(None)
+    example = "{}:{}".format(next(iter(kinds), "transit"), parameter.options[1])
+    conditions: list[tuple[str, int]] = []
+    for value in split_values(args, parameter.name):
+        kind, _colon, metres = value.partition(":")
+        kind, metres = kind.strip(), metres.strip()
+        if kind not in kinds:
+            raise FilterError(
+                parameter.name,
+                _(
+                    "„%(value)s“: erwartet wird Art:Meter, z. B. %(example)s; "
+                    "mögliche Arten sind %(kinds)s.",
+                    value=shown(value),
+                    example=example,
+                    kinds=", ".join(kinds) or "–",
+                ),
+            )
+        if metres not in parameter.options:
+            raise FilterError(
+                parameter.name,
+                _(
+                    "„%(value)s“ ist keine erlaubte Entfernung: erlaubt sind %(allowed)s Meter.",
+                    value=shown(value),
+                    allowed=", ".join(parameter.options),
+                ),
+            )
+        if any(key == kind for key, _metres in conditions):
+            raise FilterError(
+                parameter.name,
+                _("Die Art „%(kind)s“ ist mehrfach angegeben.", kind=shown(kind)),
+            )
+        conditions.append((kind, int(metres)))
+    return conditions
 
 
 def _number(args: MultiDict, name: str) -> float | None:

@@ -284,6 +284,7 @@ def browser_declarations(urls: Callable[[FeatureSource], dict]) -> list[dict]:
             **urls(source),
             "marker": source.marker,
             "parameters": [parameter.declaration() for parameter in source.parameters],
+            **(source.declaration_extras() if hasattr(source, "declaration_extras") else {}),
         }
         for source in registry.registered().values()
     ]

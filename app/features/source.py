@@ -66,6 +66,22 @@ class FeatureSource(Protocol):
 
 
 _SOURCES: dict[str, FeatureSource] = {}
+#: Where an app keeps the sources made from its own configuration (its layer kinds).
+APP_SOURCES = "feature_sources"
+
+
+def _app_sources() -> dict[str, FeatureSource]:
+    """The current app's own sources (none outside an app)."""
+    from flask import current_app, has_app_context
+
+    return current_app.extensions.get(APP_SOURCES, {}) if has_app_context() else {}
+
+
+def register_for_app(app, source: FeatureSource) -> FeatureSource:
+    """Add a source to one app only (made from that app's configuration, e.g. a layer kind).
+    Sources registered with :func:`register` come first and win on a key both use."""
+    app.extensions.setdefault(APP_SOURCES, {})[source.key] = source
+    return source
 
 
 def register(source: FeatureSource) -> FeatureSource:
@@ -82,10 +98,16 @@ def unregister(key: str) -> None:
 
 
 def get(key: str) -> FeatureSource:
-    """The source with this key; KeyError if there is none."""
-    return _SOURCES[key]
+    """The source with this key (registered, or the current app's own); KeyError if there is
+    none."""
+    if key in _SOURCES:
+        return _SOURCES[key]
+    return _app_sources()[key]
 
 
 def registered() -> dict[str, FeatureSource]:
-    """Every registered source by key, in registration order."""
-    return dict(_SOURCES)
+    """Every registered source by key, in registration order, then the current app's own."""
+    sources = dict(_SOURCES)
+    for key, source in _app_sources().items():
+        sources.setdefault(key, source)
+    return sources

@@ -7,9 +7,16 @@ from __future__ import annotations
 import math
 
 from geoalchemy2 import Geography
-from sqlalchemy import Select, cast, func, literal
+from sqlalchemy import Select, cast, func, literal, type_coerce
 
 from app.features.filters import FeatureFilter
+
+
+def as_geography(geometry):
+    """``geometry`` as a geography, written ``geography(column)`` so that the expression
+    indexes ``(location::geography)`` serve it (a cast with a type modifier, as
+    ``CAST(… AS geography(GEOMETRY,-1))``, would not match them)."""
+    return type_coerce(func.geography(geometry), Geography)
 
 
 def point(lon: float, lat: float):
@@ -19,12 +26,12 @@ def point(lon: float, lat: float):
 
 def within_radius(query: Select, geometry, lon: float, lat: float, radius_m: float) -> Select:
     """Narrow ``query`` to rows whose ``geometry`` lies within ``radius_m`` metres of a point."""
-    return query.where(func.ST_DWithin(cast(geometry, Geography), point(lon, lat), radius_m))
+    return query.where(func.ST_DWithin(as_geography(geometry), point(lon, lat), radius_m))
 
 
 def near_feature_of(source, other, metres: int):
     """A condition: within ``metres`` of some public feature of the source ``other``."""
-    here, there = cast(source.geometry, Geography), cast(other.geometry, Geography)
+    here, there = as_geography(source.geometry), as_geography(other.geometry)
     return (
         other.query(other.empty_filter())
         .with_only_columns(literal(1))
@@ -49,7 +56,7 @@ def distance_column(geometry, f: FeatureFilter):
     """Distance in metres from the filter's place, or None without a place."""
     if not f.near:
         return None
-    return func.ST_Distance(cast(geometry, Geography), point(f.near.lon, f.near.lat))
+    return func.ST_Distance(as_geography(geometry), point(f.near.lon, f.near.lat))
 
 
 def cell_size(zoom: int, latitude: float, pixels: int = 64) -> tuple[float, float]:

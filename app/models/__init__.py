@@ -10,6 +10,7 @@ from app.models.company import (
     company_sectors,
     size_class_for,
 )
+from app.models.layers import LayerFeature
 from app.models.places import Municipality, PostalCode
 from app.models.questionnaire import (
     ChangeRequest,
@@ -34,6 +35,7 @@ __all__ = [
     "ImportUpload",
     "KldbArea",
     "KldbGroup",
+    "LayerFeature",
     "LoginFailure",
     "Municipality",
     "OutboxMessage",

@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from geoalchemy2 import functions as gfunc
-from sqlalchemy import distinct, exists, func, select
+from sqlalchemy import distinct, exists, func, or_, select
 
 from app.extensions import db
 from app.map import MapParts, configured_map
@@ -148,6 +148,15 @@ def size_counts() -> list[Count]:
     return [*rows, Count(None, _("ohne Angabe"), counts.get(None, 0))]
 
 
+#: An entry belongs to a municipality by its point where the municipality has a stored boundary,
+#: else by its ``municipality_ags`` (the same rule as the map's municipality filter).
+_in_municipality = or_(
+    Municipality.boundary.is_not(None)
+    & func.ST_Intersects(Municipality.boundary, Company.location),
+    Municipality.boundary.is_(None) & (Company.municipality_ags == Municipality.ags),
+)
+
+
 def municipality_counts() -> list[MunicipalityCount]:
     """Every municipality of the configured region (zeros included) with its published and
     family-friendly (at least one family criterion) entries, by name."""
@@ -162,7 +171,7 @@ def municipality_counts() -> list[MunicipalityCount]:
             gfunc.ST_Y(Municipality.centroid).label("lat"),
             Municipality.boundary.is_not(None).label("has_boundary"),
         )
-        .outerjoin(Company, (Company.municipality_ags == Municipality.ags) & _published)
+        .outerjoin(Company, _in_municipality & _published)
         .where(Municipality.region_key == current_app.config["REGION"].key)
         .group_by(Municipality.ags)
         .order_by(Municipality.name)

@@ -1,12 +1,18 @@
-"""Load the fictional demo employers into the database, idempotently."""
+"""Load the fictional demo employers and the demo layers into the database, idempotently."""
 
 from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
 
 from sqlalchemy import select
 
 from app import demo_data
 from app.extensions import db
+from app.layers import layer_kinds
 from app.models import Company, CompanyStatus
+from app.models.layers import LayerFeature
 from app.services import entries
 from geodata.regions import Region
 
@@ -69,3 +75,102 @@ def _build(employer: demo_data.DemoEmployer, classifications: entries.Classifica
         confirmed_at=employer.confirmed_at,
         published_at=employer.confirmed_at if status is CompanyStatus.PUBLISHED else None,
     )
+
+
+#: The demo layers' data files (made by scripts/convert_demo_layers.py from open data).
+DEMO_LAYERS_DIR = Path(__file__).resolve().parent.parent / "data" / "demo_layers"
+#: Marked on every fictional demo feature (shown in its popup) and in its name.
+FICTIONAL_SUFFIX = " (fiktiv)"
+_OPERATORS = ("Stadt", "AWO", "Caritas", "Diakonie", "Elterninitiative", "DRK")
+_KITA_NAMES = ("Sonnenschein", "Regenbogen", "Pusteblume", "Kleine Strolche", "Wirbelwind")
+_STREETS = ("Lindenweg", "Am Markt", "Bahnhofstraße", "Gartenstraße", "Schulstraße")
+
+
+def _fictional_features(stops: list[dict]) -> list[tuple[str, dict]]:
+    """Childcare facilities and housing offers near the region's stations, the same on every
+    run (a fixed seed): (kind, feature) pairs with a demo reference each."""
+    rng = random.Random(20261129)  # noqa: S311  (demo data, not security)
+    features = []
+    for index, stop in enumerate(stops):
+        town = stop["name"].split()[0].rstrip(",-")
+        for number in range(2):
+            lon = stop["lon"] + rng.uniform(-0.02, 0.02)
+            lat = stop["lat"] + rng.uniform(-0.012, 0.012)
+            name = f"Kita {rng.choice(_KITA_NAMES)} {town}"
+            features.append(
+                (
+                    "childcare",
+                    {
+                        "ref": f"demo-kita-{index}-{number}",
+                        "name": name + FICTIONAL_SUFFIX,
+                        "lon": lon,
+                        "lat": lat,
+                        "operator": rng.choice(_OPERATORS),
+                        "opening_hours": (
+                            f"Mo–Fr {rng.choice((7, 7, 8))}–{rng.choice((14, 16, 17))} Uhr"
+                        ),
+                        "age_range": rng.choice(("0–6 Jahre", "1–6 Jahre", "3–6 Jahre")),
+                    },
+                )
+            )
+        lon = stop["lon"] + rng.uniform(-0.02, 0.02)
+        lat = stop["lat"] + rng.uniform(-0.012, 0.012)
+        rooms = rng.choice((1, 2, 2, 3, 3, 4))
+        features.append(
+            (
+                "housing",
+                {
+                    "ref": f"demo-wohnung-{index}",
+                    "name": f"{rooms}-Zimmer-Wohnung, {rng.choice(_STREETS)}, {town}"
+                    + FICTIONAL_SUFFIX,
+                    "lon": lon,
+                    "lat": lat,
+                    "rooms": rooms,
+                    "rent": f"{rooms * rng.randint(230, 320)} € kalt",
+                    "available_from": f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.2027",
+                    "contact": "Wohnungsbörse Demo, 0209 000000",
+                },
+            )
+        )
+    return features
+
+
+def seed_demo_layers() -> int:
+    """Insert the demo layers that are not in the database yet; return how many features
+    were added. Transit stops (DB stations) and training providers (Berufskollegs) come from
+    ``app/data/demo_layers``; childcare facilities and housing offers are fictional, marked
+    as such. Matched by their demo reference, so running it again adds nothing."""
+    kinds = layer_kinds()
+    existing = set(
+        db.session.execute(
+            select(LayerFeature.kind, LayerFeature.source_ref).where(
+                LayerFeature.source == DEMO_SOURCE
+            )
+        ).tuples()
+    )
+    pending: list[tuple[str, dict]] = []
+    stops: list[dict] = []
+    for name in ("transit.json", "training.json"):
+        data = json.loads((DEMO_LAYERS_DIR / name).read_text(encoding="utf-8"))
+        pending += [(data["kind"], feature) for feature in data["features"]]
+        if data["kind"] == "transit":
+            stops = data["features"]
+    pending += [(kind, {**f, "fictional": True}) for kind, f in _fictional_features(stops)]
+    added = 0
+    for kind, feature in pending:
+        if kind not in kinds or (kind, feature["ref"]) in existing:
+            continue
+        fields = {f.key for f in kinds[kind].fields} | {"fictional"}
+        db.session.add(
+            LayerFeature(
+                kind=kind,
+                name=feature["name"],
+                properties={k: v for k, v in feature.items() if k in fields and v is not None},
+                location=f"SRID=4326;POINT({feature['lon']:.6f} {feature['lat']:.6f})",
+                source=DEMO_SOURCE,
+                source_ref=feature["ref"],
+            )
+        )
+        added += 1
+    db.session.commit()
+    return added

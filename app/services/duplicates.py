@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from flask_babel import gettext as _
-from geoalchemy2 import Geography
 from geoalchemy2.shape import to_shape
-from sqlalchemy import cast, func, or_, select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.features.employers import fold_for_search
-from app.features.spatial import point
+from app.features.spatial import as_geography, point
 from app.models import Company, CompanyStatus, ConsentRecord, FamilyCertificate
 from app.services import audit, owner_links
 from app.services.curation import (
@@ -100,10 +99,10 @@ def candidates(company: Company) -> list[Duplicate]:
     if company.location is not None:
         spot = to_shape(company.location)
         here = point(spot.x, spot.y)
-        distance = func.ST_Distance(cast(Company.location, Geography), here)
+        distance = func.ST_Distance(as_geography(Company.location), here)
         near = db.session.execute(
             base.add_columns(distance).where(
-                func.ST_DWithin(cast(Company.location, Geography), here, NEAR_METRES)
+                func.ST_DWithin(as_geography(Company.location), here, NEAR_METRES)
             )
         )
         for other, metres in near:

@@ -5,13 +5,17 @@ employer source is :mod:`app.features.employers`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.features import spatial
 from app.features.employers import EMPLOYERS
-from app.models import Company, CompanyStatus
+from app.features.layers import feature_properties, public_layer_features
+from app.layers import LayerKind, layer_kinds
+from app.models import Company, CompanyStatus, LayerFeature
 
 
 def published_by_slug(slug: str) -> Company | None:
@@ -39,3 +43,72 @@ def published_companies() -> Select:
 def within_radius(query: Select, lon: float, lat: float, radius_m: float) -> Select:
     """Narrow a company query to those within ``radius_m`` metres (on the ellipsoid)."""
     return spatial.within_radius(query, Company.location, lon, lat, radius_m)
+
+
+#: The layer kinds whose nearest features an employer's page lists, and how many of each.
+NEAREST_KINDS = ("childcare", "transit", "training")
+NEAREST_COUNT = 3
+#: Housing offers within this many metres are counted on an employer's page.
+HOUSING_KIND = "housing"
+HOUSING_RADIUS_M = 2000
+
+
+@dataclass(frozen=True)
+class NearbyFeature:
+    """A public layer feature near an employer, with its straight-line distance in metres."""
+
+    name: str
+    distance_m: float
+    properties: dict
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """What is around an employer: per configured kind (in ``NEAREST_KINDS`` order), its kind
+    and the nearest public features, closest first; and the housing offers within 2 km."""
+
+    nearest: list[tuple[LayerKind, list[NearbyFeature]]]
+    housing_kind: LayerKind | None
+    housing_count: int
+
+
+def surroundings(company: Company) -> Surroundings:
+    """The nearest childcare facilities, transit stops and training providers of a company
+    (straight-line distances on the ellipsoid, sorted, ties by name), and the number of
+    housing offers within :data:`HOUSING_RADIUS_M` metres; expired features are left out,
+    kinds that are not configured too."""
+    kinds = layer_kinds()
+    here = select(spatial.as_geography(Company.location)).where(Company.id == company.id)
+    here = here.scalar_subquery()
+    there = spatial.as_geography(LayerFeature.location)
+    nearest = []
+    for key in NEAREST_KINDS:
+        if key not in kinds:
+            continue
+        distance = func.ST_Distance(there, here)
+        rows = db.session.execute(
+            public_layer_features(key)
+            .add_columns(distance.label("distance"))
+            .order_by(distance, LayerFeature.name, LayerFeature.id)
+            .limit(NEAREST_COUNT)
+        ).all()
+        nearest.append(
+            (
+                kinds[key],
+                [
+                    NearbyFeature(
+                        row[0].name, float(row.distance), feature_properties(kinds[key], row[0])
+                    )
+                    for row in rows
+                ],
+            )
+        )
+    housing_count = 0
+    if HOUSING_KIND in kinds:
+        query = public_layer_features(HOUSING_KIND).where(
+            func.ST_DWithin(there, here, HOUSING_RADIUS_M)
+        )
+        housing_count = db.session.scalar(
+            select(func.count()).select_from(query.with_only_columns(LayerFeature.id).subquery())
+        )
+    return Surroundings(nearest, kinds.get(HOUSING_KIND), housing_count)

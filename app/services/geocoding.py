@@ -21,6 +21,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import GeocodeCache
 from app.services.questionnaire import suggest_point
+from app.services.region import in_region
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -35,11 +36,6 @@ def _throttle(interval: float = 1.0) -> None:
         if wait > 0:
             time.sleep(wait)
         _last_request = time.monotonic()
-
-
-def _in_region(lon: float, lat: float) -> bool:
-    (west, south), (east, north) = current_app.config["REGION"].bounds
-    return west <= lon <= east and south <= lat <= north
 
 
 def nominatim(street: str, house_number: str, postal_code: str, town: str):
@@ -85,7 +81,7 @@ def suggest(postal_code: str, street: str = "", house_number: str = "", town: st
     ``source`` is ``address`` (Nominatim, inside the region) or ``postal_code``.
     """
     point = nominatim(street, house_number, postal_code, town)
-    if point and _in_region(*point):
+    if point and in_region(*point):
         return (*point, "address")
     fallback = suggest_point(postal_code)
     return (*fallback, "postal_code") if fallback else None

@@ -15,12 +15,11 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import NamedTuple
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -37,7 +36,7 @@ from app.models import (
     PostalCode,
     StaffUser,
 )
-from app.services import apprenticeships, audit, duplicates, entries
+from app.services import apprenticeships, audit, duplicates, entries, region
 from app.services import questionnaire as questionnaire_service
 from app.services.slugs import unique_slug
 from geodata.tables import Row, Table, TableError, read_table
@@ -451,13 +450,10 @@ class _Checker:
     occupations: frozenset[str]
     family: tuple[str, ...]
     towns: dict[str, str]
-    bounds: tuple[tuple[float, float], tuple[float, float]]
+    #: Whether a point lies in the region (its stored boundaries, else its bounds).
+    in_region: Callable[[float, float], bool]
     #: The entry form's question key of each entry field (through ``maps_to``).
     keys: dict[str, str]
-
-    def in_region(self, lon: float, lat: float) -> bool:
-        (west, south), (east, north) = self.bounds
-        return west <= lon <= east and south <= lat <= north
 
     def put(self, data: MultiDict, field_name: str, value: str) -> None:
         """Add ``value`` to the form input of the question that fills ``field_name`` (if the
@@ -497,7 +493,7 @@ def _checker(language: str) -> _Checker:
         occupations=frozenset(option[0] for option in context.choices["kldb_groups"]),
         family=tuple(option[0] for option in context.choices["family_criteria"]),
         towns=towns,
-        bounds=current_app.config["REGION"].bounds,
+        in_region=region.region_test(),
         keys={q.maps_to: q.key for q in step.questions if q.maps_to},
     )
 

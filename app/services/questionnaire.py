@@ -28,7 +28,7 @@ from app.models import (
     StaffUser,
     WzSection,
 )
-from app.services import apprenticeships, audit, entries, mail, tokens
+from app.services import apprenticeships, audit, entries, mail, region, tokens
 from app.services.mail import Mail, MailLimit
 from questionnaire import Context, Questionnaire, answers_from, mapped_values
 from questionnaire.definition import Question, Step
@@ -79,7 +79,6 @@ def engine_context(language: str) -> Context:
     sections = db.session.scalars(select(WzSection).order_by(WzSection.code))
     areas = sorted(db.session.scalars(select(KldbArea)), key=lambda a: (a.code == "0", a.code))
     criteria = db.session.scalars(select(FamilyCriterion).order_by(FamilyCriterion.position))
-    (west, south), (east, north) = current_app.config["REGION"].bounds
     return Context(
         choices={
             "wz_divisions": [
@@ -97,7 +96,7 @@ def engine_context(language: str) -> Context:
             "apprenticeships": apprenticeships.choices(language),
         },
         postal_codes=frozenset(db.session.scalars(select(PostalCode.code))),
-        in_region=lambda lon, lat: west <= lon <= east and south <= lat <= north,
+        in_region=region.in_region,
     )
 
 

@@ -40,7 +40,14 @@ def test_legend_names_the_employer_source(page, live_server, known):
     legend = page.locator("#atlas .atlas-legend")
     assert legend.is_visible()
     entries = page.get_by_role("list", name="Legende", exact=True).get_by_role("listitem")
-    assert entries.all_text_contents() == ["Arbeitgeber"]
+    # Employers, then the layer kinds (switched off, app/data/layer_kinds.json).
+    assert entries.locator(".atlas-legend-label").all_text_contents() == [
+        "Arbeitgeber",
+        "Kinderbetreuung",
+        "Wohnungsangebote",
+        "Haltestellen",
+        "Bildungsangebote",
+    ]
     assert entries.first.get_attribute("data-source") == "employers"
     # The legend's symbol looks like a marker but is none: the marker count stays the map's.
     assert page.locator(".atlas-marker").count() == int(
@@ -52,7 +59,7 @@ def test_legend_names_the_employer_source(page, live_server, known):
 def test_legend_in_english(page, live_server, known):
     open_map(page, f"{live_server}/?lang=en")
     entries = page.get_by_role("list", name="Legend", exact=True).get_by_role("listitem")
-    assert entries.all_text_contents() == ["Employers"]
+    assert entries.locator(".atlas-legend-label").all_text_contents()[0] == "Employers"
 
 
 def test_reset_restores_the_declared_radius_and_the_badge_ignores_it(page, live_server, known):
@@ -121,7 +128,8 @@ def test_each_declared_source_gets_its_own_layer_and_legend_entry(page, live_ser
     )
     open_map(page, live_server)
     entries = page.get_by_role("list", name="Legende", exact=True).get_by_role("listitem")
-    assert entries.all_text_contents() == ["Arbeitgeber", "Demo-Punkte"]
+    labels = entries.locator(".atlas-legend-label").all_text_contents()
+    assert labels[0] == "Arbeitgeber" and labels[-1] == "Demo-Punkte"  # layer kinds between
     atlas = page.locator("#atlas")
     employer_markers = page.locator(".atlas-marker").count()
     assert employer_markers == int(atlas.get_attribute("data-markers")) > 0

@@ -16,9 +16,11 @@
 //   atlas/list.js          the list and its pagination
 //   atlas/signals.js       data-loaded / data-loads / counts on #atlas
 //   atlas/search-area.js   the searched place and radius drawn on the map
+//   atlas/outline.js       the region's outline (imported municipality boundaries)
 import { element, fill } from "./atlas/dom.js";
 import { createLegend } from "./atlas/legend.js";
 import { createList } from "./atlas/list.js";
+import { drawOutline } from "./atlas/outline.js";
 import { createSearchArea } from "./atlas/search-area.js";
 import { popupBuilder } from "./atlas/popups.js";
 import { createSignals } from "./atlas/signals.js";
@@ -97,6 +99,17 @@ function detailHref(source) {
 }
 
 // --- the layers, the legend and the list -------------------------------------------------------
+// A layer switched on in the legend loads its features for the current view (JSON per bbox).
+async function toggleLayer(layer) {
+  if (!layer.shown) return;
+  signals.begin();
+  try {
+    await loadSecondary(layer);
+  } finally {
+    signals.end();
+  }
+}
+
 const legend = createLegend(map, labels.legend);
 const layers = sources.map((source) => {
   const sourceLabels = { ...labels, ...(source.labels || {}) };
@@ -107,6 +120,7 @@ const layers = sources.map((source) => {
     query: () => filterQuery(form, source.parameters),
     popup: (properties) => popup(properties, context),
     legend,
+    onToggle: toggleLayer,
   });
 });
 const [primaryLayer, ...otherLayers] = layers;
@@ -134,6 +148,7 @@ searchStatus.setAttribute("role", "status");
 searchStatus.hidden = true;
 countBox.after(searchStatus);
 const searchArea = createSearchArea(map, { labels, language: config.language, status: searchStatus });
+drawOutline(map, config.outlineUrl);
 // The view the page opened with, from the address or this tab's last visit, is kept; a later
 // search fits its circle into the map.
 let keepOpeningView = false;

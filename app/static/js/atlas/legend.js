@@ -26,17 +26,35 @@ export function createLegend(map, title, position = "bottomleft") {
     // One entry per source: its point and cluster symbols, then its label. A symbol takes the
     // class "<marker class>-symbol" (e.g. "atlas-marker-symbol"), styled like the marker in
     // app.css, so the legend never counts as a marker itself.
-    add(source) {
+    // A layer kind (source.layer: colour and symbol) that can be switched (onToggle) gets a
+    // labelled checkbox instead of a plain label; its symbol takes the kind's colour through a
+    // CSS custom property set on the style property.
+    add(source, shown = true, onToggle = null) {
       const item = element("li", "atlas-legend-entry");
       item.dataset.source = source.key;
-      for (const className of [source.marker.className, source.marker.clusterClassName]) {
+      const kind = source.layer || null;
+      const symbols = [];
+      for (const className of kind ? [source.marker.className] : [source.marker.className, source.marker.clusterClassName]) {
         if (!className) continue;
         const symbol = element("span", `atlas-legend-symbol ${className}-symbol`);
         symbol.setAttribute("aria-hidden", "true");
-        symbol.append(element("span"));
-        item.append(symbol);
+        const inner = element("span", null, kind ? kind.symbol : "");
+        if (kind) inner.style.setProperty("--layer-colour", kind.colour);
+        symbol.append(inner);
+        symbols.push(symbol);
       }
-      item.append(element("span", "atlas-legend-label", source.label));
+      if (onToggle && kind) {
+        const label = element("label", "atlas-legend-toggle");
+        const box = element("input");
+        box.type = "checkbox";
+        box.checked = shown;
+        box.dataset.layer = source.key;
+        box.addEventListener("change", () => onToggle(box.checked));
+        label.append(box, ...symbols, element("span", "atlas-legend-label", source.label));
+        item.append(label);
+      } else {
+        item.append(...symbols, element("span", "atlas-legend-label", source.label));
+      }
       list.append(item);
       return item;
     },

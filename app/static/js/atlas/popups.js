@@ -79,8 +79,30 @@ export function plainPopup(properties, { labels, detailHref, source }) {
   return box;
 }
 
+// A layer feature (source.layer declares the kind): its name, then the kind's fields in their
+// configured order with their labels (lists joined by commas, empty fields left out), and a
+// note when the feature is fictional demo data. Text only.
+export function layerPopup(properties, { labels, source }) {
+  const box = element("div", "feature-popup layer-popup");
+  box.append(element("h2", "feature-name", featureTitle(properties, source)));
+  box.append(element("p", "layer-popup-kind", source.layer.name));
+  const list = element("dl", "layer-fields");
+  for (const field of source.layer.fields) {
+    let value = properties[field.key];
+    if (Array.isArray(value)) value = value.join(", ");
+    if (value === null || value === undefined || value === "") continue;
+    const row = element("div", "layer-field");
+    row.dataset.field = field.key;
+    row.append(element("dt", null, field.label), element("dd", null, String(value)));
+    list.append(row);
+  }
+  if (list.children.length) box.append(list);
+  if (properties.fictional) box.append(element("p", "layer-fictional", labels.fictional));
+  return box;
+}
+
 const BUILDERS = { employers: employerPopup };
 
 export function popupBuilder(source) {
-  return BUILDERS[source.key] || plainPopup;
+  return BUILDERS[source.key] || (source.layer ? layerPopup : plainPopup);
 }

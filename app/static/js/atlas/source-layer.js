@@ -19,24 +19,58 @@ function bboxParam(map) {
 // clusters that would overlap at this size (pipeline.MARKER_PIXELS).
 export const TAP_TARGET = 44;
 
-function markerIcon(className, text) {
+// A layer kind's markers take its colour from a CSS custom property (set through the style
+// property, never as markup) and show its symbol (a point) or the count (a cluster).
+function markerIcon(className, text, colour) {
   const width = Math.max(TAP_TARGET, 16 + 9 * text.length);
-  return L.divIcon({ html: element("span", null, text), className, iconSize: [width, TAP_TARGET] });
+  const html = element("span", null, text);
+  if (colour) html.style.setProperty("--layer-colour", colour);
+  return L.divIcon({ html, className, iconSize: [width, TAP_TARGET] });
 }
 
 export class SourceLayer {
   // options: { labels, query: () => URLSearchParams (the filter for this source),
   //            popup: (properties) => Node, legend: { add(source) } | null }
-  constructor(map, source, { labels, query, popup, legend = null }) {
+  //            onToggle: (sourceLayer) => void, called when the legend switches the layer }
+  // A source declared with initiallyShown: false (a layer kind) starts switched off; its legend
+  // entry is a checkbox that switches it on and off.
+  constructor(map, source, { labels, query, popup, legend = null, onToggle = null }) {
     this.map = map;
     this.source = source;
     this.labels = labels;
     this.query = query;
     this.popup = popup;
-    this.layer = L.layerGroup().addTo(map);
+    this.layer = L.layerGroup();
+    this.shown = source.initiallyShown !== false;
+    if (this.shown) this.layer.addTo(map);
     this.markers = new Map();
     this.request = 0;
-    this.legendEntry = legend ? legend.add(source) : null;
+    this.kind = source.layer || null;
+    const toggle = (on) => {
+      this.setShown(on);
+      if (onToggle) onToggle(this);
+    };
+    this.legendEntry = legend ? legend.add(source, this.shown, toggle) : null;
+  }
+
+  // Switches the layer on (it loads with the next load()) or off (its markers go at once).
+  setShown(on) {
+    this.shown = on;
+    this.request += 1;
+    const attribution = this.kind && this.kind.attribution;
+    if (on) {
+      this.layer.addTo(this.map);
+      if (attribution && this.map.attributionControl) this.map.attributionControl.addAttribution(escapeHtml(attribution));
+    } else {
+      for (const marker of this.markers.values()) marker.closePopup();
+      this.clear();
+      this.layer.remove();
+      if (attribution && this.map.attributionControl) this.map.attributionControl.removeAttribution(escapeHtml(attribution));
+    }
+  }
+
+  get colour() {
+    return this.kind ? this.kind.colour : null;
   }
 
   get key() {
@@ -53,7 +87,7 @@ export class SourceLayer {
   cluster(lat, lon, properties) {
     const title = fill(this.labels.cluster, { n: properties.count });
     const marker = L.marker([lat, lon], {
-      icon: markerIcon(this.source.marker.clusterClassName, String(properties.count)),
+      icon: markerIcon(this.source.marker.clusterClassName, String(properties.count), this.colour),
       title,
       alt: title,
       keyboard: true,
@@ -70,7 +104,7 @@ export class SourceLayer {
   point(lat, lon, properties) {
     const title = featureTitle(properties, this.source);
     const marker = L.marker([lat, lon], {
-      icon: markerIcon(this.source.marker.className, ""),
+      icon: markerIcon(this.source.marker.className, this.kind ? this.kind.symbol : "", this.colour),
       title,
       alt: title,
       keyboard: true,
@@ -89,6 +123,7 @@ export class SourceLayer {
   // Loads the features for the current filter and view. Resolves with the response body, or
   // with null when a newer load has started meanwhile (its answer wins).
   async load() {
+    if (!this.shown) return null;
     const request = ++this.request;
     const params = this.query();
     params.set("bbox", bboxParam(this.map));
@@ -109,6 +144,11 @@ export class SourceLayer {
     this.layer.clearLayers();
     this.markers = new Map();
   }
+}
+
+// Leaflet's attribution is markup: a configured text goes in escaped.
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 // The numbers the map shows, as the data-* signals on #atlas carry them.

@@ -141,6 +141,10 @@ export function keepGivenValues(form, parameters, search, label) {
   for (const parameter of parameters) {
     const value = (given.get(parameter.name) || "").trim();
     if (!value) continue;
+    if (parameter.type === "within") {
+      keepWithin(form, parameter, value, label);
+      continue;
+    }
     for (const control of controls(form, parameter.name)) {
       if (control.tagName !== "SELECT" || control.multiple) continue;
       if ([...control.options].some((option) => option.value === value)) continue;
@@ -151,6 +155,26 @@ export function keepGivenValues(form, parameters, search, label) {
       control.append(option);
       control.value = value;
     }
+  }
+}
+
+// "within" (kind:metres,…) has one select per kind, all named "within": the form joins their
+// values with commas (the parameter is "multiple"), and a link's value is split back here, each
+// part into its kind's select (data-kind), kept even when that select does not offer it.
+function keepWithin(form, parameter, value, label) {
+  const selects = controls(form, parameter.name).filter((control) => control.tagName === "SELECT");
+  for (const part of value.split(",").map((item) => item.trim()).filter(Boolean)) {
+    const kind = part.split(":")[0];
+    const control = selects.find((select) => select.dataset.kind === kind) || selects[0];
+    if (!control) continue;
+    if (![...control.options].some((option) => option.value === part)) {
+      const option = document.createElement("option");
+      option.value = part;
+      option.textContent = label.replace("{value}", part);
+      option.dataset.given = "true";
+      control.append(option);
+    }
+    control.value = part;
   }
 }
 
