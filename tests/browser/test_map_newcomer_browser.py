@@ -336,3 +336,21 @@ def test_markers_do_not_overlap_in_a_sparse_view(page, live_server, known):
             [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
         )
         assert title == marker.get_attribute("title")
+
+
+def test_the_legend_starts_folded_on_a_phone_and_opens_on_tap(phone, live_server, known):
+    phone.goto(f"{live_server}/")
+    phone.wait_for_selector("#atlas[data-loaded=true]")
+    title = phone.locator(".atlas-legend-title")
+    assert title.get_attribute("aria-expanded") == "false"
+    assert phone.locator(".atlas-legend-list").is_hidden()
+    assert title.bounding_box()["height"] >= 44
+    title.tap()
+    assert title.get_attribute("aria-expanded") == "true"
+    assert phone.get_by_role("list", name="Legende", exact=True).is_visible()
+    transit = phone.locator('.atlas-legend input[data-layer="transit"]')
+    transit.tap()
+    assert transit.is_checked()
+    title.tap()
+    assert phone.locator(".atlas-legend-list").is_hidden()
+    assert phone.errors == []

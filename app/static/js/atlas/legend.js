@@ -1,6 +1,7 @@
 // The map legend: a small Leaflet control with a list of the sources on the map, each with its
 // marker symbol and label. The list is named by the visible title (aria-labelledby), so screen
-// readers announce "Legende, list, 1 item"; the symbols are decorative (aria-hidden).
+// readers announce "Legende, list, 1 item"; the symbols are decorative (aria-hidden). The
+// title is a button (aria-expanded) that folds the list; on a phone it starts folded.
 import { element } from "./dom.js";
 
 let legends = 0;
@@ -8,10 +9,25 @@ let legends = 0;
 export function createLegend(map, title, position = "bottomleft") {
   const id = `atlas-legend-${++legends}`;
   const box = element("div", "atlas-legend leaflet-control");
-  const heading = element("p", "atlas-legend-title", title);
-  heading.id = id;
+  // The title is a button that folds the list: folded at first on a phone, where the open
+  // legend would cover much of the map; open on larger screens.
+  const heading = element("button", "atlas-legend-title");
+  heading.type = "button";
+  const mark = element("span", "atlas-legend-fold");
+  mark.setAttribute("aria-hidden", "true");
+  const name = element("span", null, title);
+  name.id = id;
+  heading.append(mark, name);
   const list = element("ul", "atlas-legend-list");
+  list.id = `${id}-list`;
   list.setAttribute("aria-labelledby", id);
+  heading.setAttribute("aria-controls", list.id);
+  const fold = (folded) => {
+    list.hidden = folded;
+    heading.setAttribute("aria-expanded", String(!folded));
+  };
+  fold(window.matchMedia("(max-width: 899px)").matches);
+  heading.addEventListener("click", () => fold(!list.hidden));
   box.append(heading, list);
   const Control = L.Control.extend({
     onAdd() {
