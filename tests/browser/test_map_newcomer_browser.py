@@ -193,6 +193,12 @@ def test_phone_flow_filter_results_marker_detail_and_back_to_the_same_view(
     popup.wait_for()
     name = popup.locator("h2").text_content()
     settle(page)  # the popup pans the map into view
+    # The popup leaves the zoom buttons free.
+    popup_box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    zoom_box = page.locator(".leaflet-control-zoom").bounding_box()
+    assert popup_box["x"] >= zoom_box["x"] + zoom_box["width"] or (
+        popup_box["y"] >= zoom_box["y"] + zoom_box["height"]
+    )
     view = map_view(page)
     popup.locator(".details-link").tap()
     page.wait_for_url("**/arbeitgeber/**")

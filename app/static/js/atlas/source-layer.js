@@ -109,7 +109,11 @@ export class SourceLayer {
       alt: title,
       keyboard: true,
     });
-    marker.bindPopup(() => this.popup(properties));
+    marker.bindPopup(() => this.popup(properties), {
+      // Clear of the zoom buttons (top left), and narrow enough for a phone's map.
+      autoPanPaddingTopLeft: L.point(64, 12),
+      maxWidth: Math.max(200, Math.min(300, this.map.getSize().x - 96)),
+    });
     return marker;
   }
 
