@@ -10,8 +10,10 @@ import threading
 
 import pytest
 from playwright.sync_api import sync_playwright
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
+from app.extensions import db
 from tests.conftest import TILE_URL
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -73,3 +75,12 @@ def page(browser):
     )
     yield page
     context.close()
+
+
+@pytest.fixture
+def clean_drafts(app):
+    """Remove the drafts and mails a browser walk leaves behind."""
+    yield
+    with app.app_context():
+        db.session.execute(text("TRUNCATE questionnaire_drafts, outbox_messages CASCADE"))
+        db.session.commit()

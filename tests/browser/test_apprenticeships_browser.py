@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Company, StaffUser
 from app.services import curation
-from tests.browser.questionnaire_walk import clean_drafts, next_step  # noqa: F401  (fixture)
+from tests.browser.questionnaire_walk import begin_as_a_bakery, next_step
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
 
@@ -15,16 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
 def test_a_baker_names_the_apprenticeship_and_the_entry_shows_it(
     app, page, live_server, make_staff
 ):
-    page.goto(f"{live_server}/mitmachen/")
-    page.get_by_role("button", name="Jetzt beginnen").click()
-    page.get_by_label("Name des Unternehmens").fill("Bäckerei Korn")
-    page.get_by_label("Kurzbeschreibung").fill("Brot und Brötchen seit 1921.")
-    next_step(page, 2)
-    page.get_by_label("Straße").fill("Hauptstraße")
-    page.get_by_label("Hausnummer").fill("5")
-    page.locator("#f-town").fill("Marl")
-    page.get_by_label("Postleitzahl").fill("45768")
-    next_step(page, 3)
+    begin_as_a_bakery(page, live_server)
     page.locator("#o-sectors input[value='10']").check(force=True)
     page.locator("#o-occupations input[value='29']").check(force=True)
     next_step(page, 4)

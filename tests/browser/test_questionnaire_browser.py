@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Company, CompanyStatus
 from app.services import questionnaire as service
-from tests.browser.questionnaire_walk import clean_drafts, next_step  # noqa: F401  (fixture)
+from tests.browser.questionnaire_walk import next_step
 from tests.browser.test_accessibility import axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]

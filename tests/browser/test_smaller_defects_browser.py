@@ -6,8 +6,6 @@ import re
 
 import pytest
 
-from tests.browser.questionnaire_walk import clean_drafts  # noqa: F401  (fixture)
-
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.questionnaire_walk import clean_drafts, next_step  # noqa: F401  (fixture)
+from tests.browser.questionnaire_walk import begin_as_a_bakery, next_step
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
 
@@ -17,16 +17,7 @@ def type_into_picker(page, key, words):
 
 
 def test_a_baker_finds_sector_and_occupation_by_typing_baecker(page, live_server):
-    page.goto(f"{live_server}/mitmachen/")
-    page.get_by_role("button", name="Jetzt beginnen").click()
-    page.get_by_label("Name des Unternehmens").fill("Bäckerei Korn")
-    page.get_by_label("Kurzbeschreibung").fill("Brot und Brötchen seit 1921.")
-    next_step(page, 2)
-    page.get_by_label("Straße").fill("Hauptstraße")
-    page.get_by_label("Hausnummer").fill("5")
-    page.locator("#f-town").fill("Marl")
-    page.get_by_label("Postleitzahl").fill("45768")
-    next_step(page, 3)
+    begin_as_a_bakery(page, live_server)
 
     # The official label says "Herstellung von Nahrungs- und Futtermitteln", not "Bäcker".
     type_into_picker(page, "sectors", "Bäcker")

@@ -502,9 +502,10 @@ def test_housing_offers_create_edit_delete(app, client, auth):
         assert {"housing_create", "housing_update", "housing_delete"} <= actions
 
 
-def test_expired_housing_offers_are_marked_in_the_list(app, client, auth):
+def add_housing_offers(app, **days_left):
+    """Housing offers by name, each expiring that many days from today."""
     with app.app_context():
-        for name, days in (("Alt", -1), ("Neu", 10)):
+        for name, days in days_left.items():
             db.session.add(
                 LayerFeature(
                     kind="housing",
@@ -515,6 +516,10 @@ def test_expired_housing_offers_are_marked_in_the_list(app, client, auth):
                 )
             )
         db.session.commit()
+
+
+def test_expired_housing_offers_are_marked_in_the_list(app, client, auth):
+    add_housing_offers(app, Alt=-1, Neu=10)
     auth.login()
     page = client.get("/agentur/ebenen/wohnen").get_data(as_text=True)
     rows = re.findall(r"<tr( class=\"expired\")?>\s*<td><a [^>]+>(\w+)</a>", page)
@@ -536,18 +541,8 @@ def test_partner_housing_csv_sets_the_expiry_date(app):
 
 
 def test_expired_offers_leave_the_public_map_and_stay_editable(app, client, auth):
+    add_housing_offers(app, Abgelaufen=-1, Aktuell=0)
     with app.app_context():
-        for name, days in (("Abgelaufen", -1), ("Aktuell", 0)):
-            db.session.add(
-                LayerFeature(
-                    kind="housing",
-                    name=name,
-                    location="SRID=4326;POINT(7.2 51.6)",
-                    properties={},
-                    expires_on=date.today() + timedelta(days=days),
-                )
-            )
-        db.session.commit()
         expired_id = db.session.scalar(
             select(LayerFeature.id).where(LayerFeature.name == "Abgelaufen")
         )
