@@ -79,10 +79,14 @@ def register_blueprints(app: Flask) -> None:
         confirm,
         curation,
         dashboard,
+        events,
+        events_admin,
         freshness,
         layers_admin,
+        organisations,
         public,
         questionnaire,
+        registration,
         staff,
         transfer,
     )
@@ -91,6 +95,8 @@ def register_blueprints(app: Flask) -> None:
     # Ids in URLs beyond PostgreSQL's integer range give 404 instead of an overflow (500).
     app.url_map.converters["int"] = Int4Converter
     app.register_blueprint(public.bp)
+    app.register_blueprint(events.bp, url_prefix="/veranstaltungen")
+    app.register_blueprint(registration.bp, url_prefix="/veranstaltungen")
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(questionnaire.bp, url_prefix="/mitmachen")
     app.register_blueprint(confirm.bp, url_prefix="/mitmachen/bestaetigen")
@@ -102,6 +108,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts.bp, url_prefix="/agentur/konten")
     app.register_blueprint(boundaries.bp, url_prefix="/agentur/grenzen")
     app.register_blueprint(layers_admin.bp, url_prefix="/agentur/ebenen")
+    app.register_blueprint(events_admin.bp, url_prefix="/agentur/veranstaltungen")
+    app.register_blueprint(organisations.bp, url_prefix="/agentur/organisationen")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -10,14 +10,23 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.serving import run_simple
 
 from app.extensions import db
 from app.headers import QuietRequestHandler
-from app.services import accounts, boundaries, demo, freshness, postal_codes, reference_data
+from app.models import Organisation
+from app.services import (
+    accounts,
+    boundaries,
+    demo,
+    demo_events,
+    freshness,
+    postal_codes,
+    reference_data,
+)
 from geodata.points import PointFileError, postal_code_points, read_points
 
 
@@ -97,10 +106,20 @@ def seed_demo_command(count: int):
         if layers_added
         else "The demo layers are already loaded."
     )
+    with current_app.test_request_context():
+        events_added = demo_events.seed_demo_events(region)
+    click.echo(
+        f"Added {events_added} demo events." if events_added else "The demo events are loaded."
+    )
     if current_app.config["APP_ENV"] == "development":
         email, password_file = demo_admin()
         click.echo(
             f"Agency workspace: /agentur/ — sign in as {email} with the password in "
+            f"{password_file}."
+        )
+        email, password_file = demo_partner()
+        click.echo(
+            f"A partner organisation's account: sign in as {email} with the password in "
             f"{password_file}."
         )
 
@@ -114,6 +133,23 @@ def demo_admin() -> tuple[str, Path]:
         password = secrets.token_urlsafe(12)
         with current_app.test_request_context():
             accounts.create_staff(email, "Demo-Admin", password, "admin")
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    return email, password_file
+
+
+def demo_partner() -> tuple[str, Path]:
+    """A demo partner account (of the demo job centre) for local runs; its random password is
+    kept in the instance folder (created once, only in development)."""
+    email = "demo-partner@kmu-atlas.invalid"
+    password_file = Path(current_app.instance_path) / "demo-partner-password.txt"
+    if accounts.by_email(email) is None:
+        password = secrets.token_urlsafe(12)
+        organisation = db.session.scalar(
+            select(Organisation).where(Organisation.name == demo_events.ORGANISATIONS[1][0])
+        )
+        with current_app.test_request_context():
+            accounts.create_staff(email, "Demo-Partner", password, "partner", organisation.id)
         password_file.write_text(password + "\n")
         password_file.chmod(0o600)
     return email, password_file
@@ -173,10 +209,16 @@ def import_boundaries_command(
 @click.option("--name", required=True, help="The person's name.")
 @click.option(
     "--role",
-    type=click.Choice(["curator", "admin"]),
+    type=click.Choice(["curator", "admin", "partner"]),
     default="curator",
     show_default=True,
-    help="Curators curate entries; admins also manage accounts.",
+    help="Curators curate entries; admins also manage accounts; partners run their "
+    "organisation's events.",
+)
+@click.option(
+    "--organisation",
+    default=None,
+    help="A partner account's organisation (its exact name); required with --role partner.",
 )
 @click.password_option(
     envvar="STAFF_PASSWORD",
@@ -184,10 +226,20 @@ def import_boundaries_command(
 )
 @with_appcontext
 @needs_database
-def create_staff_command(email: str, name: str, role: str, password: str):
-    """Create a staff account for the agency workspace."""
+def create_staff_command(email: str, name: str, role: str, organisation: str | None, password: str):
+    """Create a staff account for the agency workspace (or a partner organisation's)."""
+    organisation_id = None
+    if organisation is not None:
+        organisation_id = db.session.scalar(
+            select(Organisation.id).where(Organisation.name == organisation)
+        )
+        if organisation_id is None:
+            raise click.ClickException(
+                f"There is no organisation named {organisation!r}: create it in the workspace "
+                "under Organisationen first."
+            )
     try:
-        user = accounts.create_staff(email, name, password, role)
+        user = accounts.create_staff(email, name, password, role, organisation_id)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.role} account {user.email}.")
@@ -236,6 +288,7 @@ def serve_command(host: str, port: int):
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
+    from app.cli_events import events_group
     from app.cli_layers import layers_group
 
     for command in (
@@ -245,6 +298,7 @@ def register(app: Flask) -> None:
         import_postal_codes_command,
         boundaries_group,
         layers_group,
+        events_group,
         create_staff_command,
         send_reminders_command,
         serve_command,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,6 +62,9 @@ ENV_SETTINGS = (
     "API_RATE_LIMIT",
     "PROXY_COUNT",
     "LAYER_KINDS",
+    "FETCH_ALLOWED_NETWORKS",
+    "FEED_MAX_BYTES",
+    "FEED_TIMEOUT_SECONDS",
 )
 
 
@@ -220,6 +224,9 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "STAFF_IDLE_MINUTES": _whole_number(raw, "STAFF_IDLE_MINUTES", 30),
         "TRUSTED_HOSTS": _trusted_hosts(raw["TRUSTED_HOSTS"], base_url, app_env),
         "PROXY_COUNT": _whole_number(raw, "PROXY_COUNT", 0, minimum=0),
+        "FETCH_ALLOWED_NETWORKS": _networks(raw, "FETCH_ALLOWED_NETWORKS"),
+        "FEED_MAX_BYTES": _whole_number(raw, "FEED_MAX_BYTES", 2 * 1024 * 1024),
+        "FEED_TIMEOUT_SECONDS": _whole_number(raw, "FEED_TIMEOUT_SECONDS", 10),
     }
     settings.update(passthrough)
     return settings
@@ -251,6 +258,22 @@ def _whole_number(raw: Mapping, key: str, default: int, minimum: int = 1) -> int
     if value < minimum:
         raise ConfigError(f"{key} {raw[key]!r} must be a whole number ≥ {minimum}.")
     return value
+
+
+def _networks(raw: Mapping, key: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated networks (CIDR) the app may fetch from although they are internal."""
+    networks = []
+    for part in (raw[key] or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{key} {part.strip()!r} is not a network: give addresses or networks in CIDR "
+                "notation, separated by commas (e.g. 10.20.0.0/16,192.0.2.10/32)."
+            ) from None
+    return tuple(networks)
 
 
 def _rate_limit(raw: Mapping, key: str, default: str) -> str:

@@ -6,12 +6,22 @@ ask for the text through :func:`app.services.mail.compose`, which calls the writ
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.models import Company, CompanyStatus, QuestionnaireDraft
-from app.services import curation, freshness, mail
+from app.i18n import DEFAULT_LANGUAGE
+from app.models import (
+    Company,
+    CompanyStatus,
+    EventRegistration,
+    Organisation,
+    QuestionnaireDraft,
+    StaffUser,
+)
+from app.services import curation, freshness, mail, registrations
 from app.services import questionnaire as questionnaire_service
 from app.services.mail import Mail
 
@@ -34,6 +44,8 @@ def init_app(app: Flask) -> None:
             "reminder": reminder_mail,
             "received": received_mail,
             "edit_link": edit_link_mail,
+            **{kind: partial(registration_mail, kind) for kind in REGISTRATION_SUBJECTS},
+            "feed_broken": feed_broken_mail,
         },
     )
 
@@ -111,3 +123,63 @@ def resume_mail(draft: QuestionnaireDraft, recipient: str) -> Mail:
         _("Ihr Link zum KMU-Atlas-Fragebogen"),
         render_template("questionnaire/mail_resume.txt", link=resume_link(draft)),
     )
+
+
+#: Subjects of the mails about a registration for an event (kind -> subject with the title).
+REGISTRATION_SUBJECTS = {
+    "registration_confirmed": lambda title: _("Anmeldung bestätigt: %(title)s", title=title),
+    "registration_waiting": lambda title: _("Warteliste: %(title)s", title=title),
+    "registration_exists": lambda title: _("Sie sind schon angemeldet: %(title)s", title=title),
+    "registration_moved_up": lambda title: _("Ein Platz ist frei: %(title)s", title=title),
+    "registration_reminder": lambda title: _("Erinnerung: %(title)s", title=title),
+    "registration_cancelled": lambda title: _("Anmeldung storniert: %(title)s", title=title),
+    "registration_event_cancelled": lambda title: _(
+        "Veranstaltung abgesagt: %(title)s", title=title
+    ),
+}
+
+
+def registration_cancel_link(registration: EventRegistration) -> str:
+    """The registrant's personal link to cancel the registration."""
+    language = {"lang": registration.language} if registration.language != "de" else {}
+    token = registrations.cancel_token(registration)
+    return absolute_url("registration.cancel", token=token, **language)
+
+
+def registration_mail(kind: str, registration: EventRegistration) -> Mail:
+    """A mail about a registration (``kind``: see :data:`REGISTRATION_SUBJECTS`), in the
+    registrant's language: the event's time (Europe/Berlin), place or online link, its page,
+    its calendar file and the cancellation link."""
+    event = registration.event
+    event_link = absolute_url("events.detail", slug=event.slug)
+    with force_locale(registration.language):
+        body = render_template(
+            f"events/mail_{kind}.txt",
+            registration=registration,
+            event=event,
+            when=registrations.when_text(event),
+            place=registrations.place_text(event),
+            event_link=event_link,
+            ics_link=absolute_url("events.event_file", slug=event.slug),
+            cancel_link=registration_cancel_link(registration),
+            position=registrations.waiting_position(registration),
+        )
+        subject = REGISTRATION_SUBJECTS[kind](" ".join(event.title.split()))
+    return Mail(registration.email, subject, body)
+
+
+def feed_broken_mail(organisation: Organisation, recipient: StaffUser, error: str) -> Mail:
+    """Tell a partner account (in German, the partners' language) that its organisation's
+    calendar feed can no longer be imported, why, and where to check the address."""
+    endpoint = "events_admin.index"
+    link = absolute_url(endpoint) if endpoint in current_app.view_functions else None
+    with force_locale(DEFAULT_LANGUAGE):
+        subject = _("Ihr Kalender kann nicht mehr eingelesen werden")
+        body = render_template(
+            "events/mail_feed_broken.txt",
+            organisation=organisation,
+            recipient=recipient,
+            error=error,
+            link=link,
+        )
+    return Mail(recipient.email, subject, body)

@@ -11,16 +11,18 @@ import os
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import URL
 
 from app import create_app
 from app.config import PROJECT_ROOT, local_database_url, parse_database_url
 from app.extensions import db
-from app.models import CompanyStatus
+from app.models import CompanyStatus, EventStatus, Organisation
 from app.services import entries
 from app.services.accounts import by_email, create_staff
 from app.services.reference_data import sync_region, sync_taxonomies
@@ -91,14 +93,15 @@ def database_url() -> str:
 
 @pytest.fixture
 def app(database_url):
-    """The app on the test database; employers are removed after each test."""
+    """The app on the test database; employers, accounts, mail, layers, organisations and
+    events are removed after each test."""
     app = create_app(test_config(database_url))
     yield app
     with app.app_context():
         db.session.execute(
             text(
                 "TRUNCATE companies, staff_users, staff_login_failures, outbox_messages,"
-                " layer_features RESTART IDENTITY CASCADE"
+                " layer_features, organisations, events RESTART IDENTITY CASCADE"
             )
         )
         db.session.commit()
@@ -163,16 +166,97 @@ def make_company(app) -> Callable[..., int]:
 STAFF_PASSWORD = "ein sicheres Passwort 2026"
 
 
+def _organisation_id(name: str, **values) -> int:
+    """The id of the organisation ``name`` (created, without review, if it is new)."""
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        organisation = Organisation(
+            name=name,
+            kind=values.pop("kind", "jobcenter"),
+            review_required=values.pop("review_required", False),
+            **values,
+        )
+        db.session.add(organisation)
+        db.session.commit()
+    return organisation.id
+
+
+@pytest.fixture
+def make_organisation(app) -> Callable[..., int]:
+    """Create a partner organisation (no review unless ``review_required=True``); its id."""
+
+    def make(name: str = "Jobcenter Test", **values) -> int:
+        with app.app_context():
+            return _organisation_id(name, **values)
+
+    return make
+
+
+#: The default event's start: 10:00 Berlin time, 14 days from now.
+def default_start(days: int = 14, hour: int = 10) -> datetime:
+    """A local (Europe/Berlin) start ``days`` from today at ``hour``."""
+    berlin = ZoneInfo("Europe/Berlin")
+    day = datetime.now(berlin).date() + timedelta(days=days)
+    return datetime.combine(day, time(hour), tzinfo=berlin)
+
+
+@pytest.fixture
+def make_event(app, make_organisation) -> Callable[..., int]:
+    """Create an event through the write model (:mod:`app.services.events`) and return its id.
+
+    Published by default (``status`` "pending" or "rejected" changes that); by default an
+    info event in Recklinghausen 14 days from now, 10:00 to 12:00, of "Jobcenter Test".
+    ``organisation`` names the organisation; other keywords are event values.
+    """
+
+    def make(
+        title: str = "Infoabend Ausbildung",
+        *,
+        organisation: str = "Jobcenter Test",
+        status: str = "published",
+        **values,
+    ) -> int:
+        start = values.pop("starts_at", None) or default_start()
+        values.setdefault("ends_at", start + timedelta(hours=2))
+        values.setdefault("kind", "info_event")
+        values.setdefault("location", (7.1975, 51.6146))
+        values.setdefault("postal_code", "45657")
+        values.setdefault("town", "Recklinghausen")
+        values.setdefault("venue", "Rathaus")
+        organisation_id = make_organisation(organisation)
+        with app.test_request_context():
+            from app.services import events
+
+            event = events.build(
+                db.session.get(Organisation, organisation_id),
+                {"title": title, "starts_at": start, **values},
+                actor=None,
+            )
+            event.status = EventStatus(status)
+            db.session.commit()
+            return event.id
+
+    return make
+
+
 @pytest.fixture
 def make_staff(app) -> Callable[..., str]:
-    """Create a staff account (role ``curator`` or ``admin``) and return its e-mail address;
-    the password is :data:`STAFF_PASSWORD`."""
+    """Create a staff account (role ``curator``, ``admin`` or ``partner``; a partner of
+    ``organisation_id``, by default of "Jobcenter Test") and return its e-mail address; the
+    password is :data:`STAFF_PASSWORD`."""
 
-    def make(role: str = "curator", email: str | None = None, name: str = "Test Staff") -> str:
+    def make(
+        role: str = "curator",
+        email: str | None = None,
+        name: str = "Test Staff",
+        organisation_id: int | None = None,
+    ) -> str:
         email = email or f"{role}@agentur.test"
         with app.test_request_context():
+            if role == "partner" and organisation_id is None:
+                organisation_id = _organisation_id("Jobcenter Test")
             if by_email(email) is None:
-                create_staff(email, name, STAFF_PASSWORD, role)
+                create_staff(email, name, STAFF_PASSWORD, role, organisation_id)
         return email
 
     return make
@@ -191,8 +275,14 @@ class AuthActions:
         self._client = client
         self._make_staff = make_staff
 
-    def login(self, role: str = "curator", email: str | None = None, password=STAFF_PASSWORD):
-        email = self._make_staff(role, email=email)
+    def login(
+        self,
+        role: str = "curator",
+        email: str | None = None,
+        password=STAFF_PASSWORD,
+        organisation_id: int | None = None,
+    ):
+        email = self._make_staff(role, email=email, organisation_id=organisation_id)
         return self.post("/agentur/anmelden", {"email": email, "password": password})
 
     def logout(self):

@@ -6,13 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.models import StaffRole
+from app.models import Permission, StaffRole
 from app.services import accounts as service
+from app.services import events
 
 from .staff import protect
 
 bp = Blueprint("accounts", __name__)
-protect(bp, admin=True)
+protect(bp, Permission.MANAGE_ACCOUNTS)
 
 
 def _page(status=200, error=None, form=None):
@@ -20,6 +21,7 @@ def _page(status=200, error=None, form=None):
         "curation/accounts.html",
         users=service.all_staff(),
         roles=list(StaffRole),
+        organisations=events.organisations(),
         error=error,
         form=form or {},
     ), status
@@ -27,7 +29,11 @@ def _page(status=200, error=None, form=None):
 
 @bp.get("/")
 def index():
-    """Every staff account, and the form for a new one."""
+    """Every staff account, and the form for a new one (``?organisation=`` chooses a partner
+    organisation in it)."""
+    organisation = request.args.get("organisation", "")
+    if organisation.isdigit():
+        return _page(form={"role": StaffRole.PARTNER.value, "organisation_id": organisation})
     return _page()
 
 
@@ -38,10 +44,11 @@ def create():
     try:
         user = service.create_staff(
             form.get("email", ""), form.get("name", ""), form.get("password", ""),
-            form.get("role", ""),
+            form.get("role", ""), form.get("organisation_id") or None,
         )  # fmt: skip
     except service.AccountError as error:
-        return _page(422, str(error), {k: form.get(k, "") for k in ("email", "name", "role")})
+        fields = ("email", "name", "role", "organisation_id")
+        return _page(422, str(error), {k: form.get(k, "") for k in fields})
     flash(_("Das Konto für %(email)s ist angelegt.", email=user.email))
     return redirect(url_for(".index"))
 

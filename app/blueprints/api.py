@@ -83,6 +83,18 @@ def employer_list():
     return feature_list("employers")
 
 
+@bp.get("/events")
+def event_collection():
+    """Matching events with a place as GeoJSON (the map layer "Veranstaltungen")."""
+    return feature_collection("events")
+
+
+@bp.get("/events/list")
+def event_list():
+    """One page of the matching events with a place, sorted by title."""
+    return feature_list("events")
+
+
 @bp.get("/layers")
 def layer_kinds_list():
     """The configured layer kinds: key, name (interface language), symbol, colour, fields with

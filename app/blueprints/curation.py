@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from app.i18n import current_language
 from app.map import configured_map
-from app.models import CompanyStatus
+from app.models import CompanyStatus, Permission
 from app.services import audit, audit_labels, curation, duplicates, owner_links
 from app.services import questionnaire as questionnaire_service
 from questionnaire import build_form, clean_answers
@@ -26,7 +26,7 @@ from questionnaire.engine import form_data, parse_point
 
 from .params import VersionMissing, form_version, id_in_query, page_number, version_missing_message
 from .session_keys import QUESTIONNAIRE_DRAFT
-from .staff import protect
+from .staff import protect, requires
 
 bp = Blueprint("curation", __name__)
 protect(bp)
@@ -295,8 +295,10 @@ def merge(company_id: int, other_id: int):
 
 
 @bp.post("/erfassen")
+@requires(Permission.ENTER_FOR_BUSINESS)
 def enter_for_business():
-    """Fill in the questionnaire on a business's behalf (recorded as entered by staff)."""
+    """Fill in the questionnaire on a business's behalf (recorded as entered by staff, or by
+    a partner organisation's staff, with the account in the audit log)."""
     draft = questionnaire_service.start_draft(current_language(), staff=True)
     session[QUESTIONNAIRE_DRAFT] = draft.id
     return redirect(

@@ -15,13 +15,14 @@ from flask import (
 from flask_babel import format_decimal
 
 from app.blueprints.filtering import request_filter
+from app.features import events as event_features
 from app.features import pipeline
 from app.features.employers import EMPLOYERS
 from app.features.filters import FilterError, parse_page, parse_sort
 from app.features.source import FeatureSource
 from app.i18n import current_language, language_name
 from app.map import configured_map
-from app.services import apprenticeships, employers, taxonomies
+from app.services import apprenticeships, employers, events, taxonomies
 from app.services.health import check_health
 
 bp = Blueprint("public", __name__)
@@ -90,6 +91,10 @@ def employer(slug: str):
         size_labels=taxonomies.size_labels(),
         language_names=[language_name(code, language) for code in company.languages],
         around=employers.surroundings(company),
+        company_events=[
+            (event, event_features.next_occurrence(event))
+            for event in events.upcoming_for_company(company)
+        ],
     )
 
 

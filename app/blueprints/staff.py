@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import limiter
+from app.models import Permission
 from app.services import accounts
 
 bp = Blueprint("staff", __name__)
@@ -49,12 +50,45 @@ def _login_page(status: int, error: str | None = None, email: str = "", next_url
     ), status
 
 
-def protect(blueprint: Blueprint, *, admin: bool = False) -> None:
-    """Let only signed-in staff (and only admins, if ``admin``) reach ``blueprint``'s views.
+#: The attribute :func:`requires` sets on a view.
+PERMISSION_ATTRIBUTE = "required_permission"
+
+
+def requires(permission: Permission):
+    """Mark a view of a protected blueprint as needing ``permission`` instead of the
+    blueprint's own (e.g. a curation view partners may use too)."""
+
+    def mark(view):
+        setattr(view, PERMISSION_ATTRIBUTE, permission)
+        return view
+
+    return mark
+
+
+def required_permission(endpoint: str | None, default: Permission) -> Permission:
+    """The permission the view of ``endpoint`` needs (its own mark, else ``default``)."""
+    view = current_app.view_functions.get(endpoint or "")
+    return getattr(view, PERMISSION_ATTRIBUTE, default)
+
+
+def home_url(user) -> str:
+    """Where an account starts after signing in: the agency's overview, or a partner's
+    events."""
+    if user.can(Permission.CURATE):
+        return url_for("dashboard.index")
+    return url_for("events_admin.index")
+
+
+def protect(blueprint: Blueprint, permission: Permission = Permission.CURATE) -> None:
+    """Let only signed-in accounts whose role grants ``permission`` (or the permission a view
+    names with :func:`requires`) reach ``blueprint``'s views.
 
     Anonymous visitors get 403 with the sign-in form; a session idle for longer than
-    STAFF_IDLE_MINUTES is ended first.
+    STAFF_IDLE_MINUTES is ended first; an account without the permission gets 403.
+    The blueprint keeps ``permission`` (as ``required_permission``) for the views without
+    their own mark: :func:`required_permission` with it gives what any view needs.
     """
+    setattr(blueprint, PERMISSION_ATTRIBUTE, permission)
 
     @blueprint.before_request
     def guard():
@@ -67,7 +101,7 @@ def protect(blueprint: Blueprint, *, admin: bool = False) -> None:
         if not current_user.is_authenticated:
             return _login_page(403, next_url=request.full_path.rstrip("?"))
         session[SEEN] = time.time()
-        if admin and not current_user.is_admin:
+        if not current_user.can(required_permission(request.endpoint, permission)):
             abort(403)
         return None
 
@@ -79,7 +113,7 @@ def login():
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_user.is_authenticated:
-            return redirect(next_url or url_for("dashboard.index"))
+            return redirect(next_url or home_url(current_user))
         return _login_page(200, next_url=next_url)
     email = request.form.get("email", "").strip()[:254]
     password = request.form.get("password", "")[:1024]
@@ -97,7 +131,7 @@ def login():
     session.clear()  # a new session: nothing from before the sign-in carries over
     login_user(user)
     session[SEEN] = time.time()
-    return redirect(next_url or url_for("dashboard.index"))
+    return redirect(next_url or home_url(user))
 
 
 @bp.post("/abmelden")

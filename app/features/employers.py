@@ -76,6 +76,22 @@ def text_query(text: str):
     return func.to_tsquery(literal_column("'german'::regconfig"), terms)
 
 
+def municipality_parameter() -> Parameter:
+    """``municipality=<AGS>,…``: the region's municipalities (by boundary where stored); the
+    vocabulary's ``municipalities`` are the keys allowed. Shared by every source with a place."""
+    return Parameter(
+        "municipality",
+        "choice",
+        multiple=True,
+        allowed=lambda v: v.municipalities,
+        message=lambda value, v: _(
+            "Unbekannte Gemeinde „%(value)s“: erwartet wird der achtstellige "
+            "Gemeindeschlüssel (AGS) einer Gemeinde der Region.",
+            value=shown(value),
+        ),
+    )
+
+
 PARAMETERS = (
     text_parameter("q"),
     Parameter(
@@ -101,17 +117,7 @@ PARAMETERS = (
             value=shown(value),
         ),
     ),
-    Parameter(
-        "municipality",
-        "choice",
-        multiple=True,
-        allowed=lambda v: v.municipalities,
-        message=lambda value, v: _(
-            "Unbekannte Gemeinde „%(value)s“: erwartet wird der achtstellige "
-            "Gemeindeschlüssel (AGS) einer Gemeinde der Region.",
-            value=shown(value),
-        ),
-    ),
+    municipality_parameter(),
     *place_parameters(),
     Parameter(
         "size",

@@ -10,6 +10,18 @@ from app.models.company import (
     company_sectors,
     size_class_for,
 )
+from app.models.events import (
+    ATTENDANCE_MODES,
+    EVENT_KINDS,
+    ORGANISATION_KINDS,
+    TARGET_GROUPS,
+    Event,
+    EventRegistration,
+    EventStatus,
+    Organisation,
+    RegistrationStatus,
+    event_companies,
+)
 from app.models.layers import LayerFeature
 from app.models.places import Municipality, PostalCode
 from app.models.questionnaire import (
@@ -19,16 +31,32 @@ from app.models.questionnaire import (
     OutboxMessage,
     QuestionnaireDraft,
 )
-from app.models.staff import AuditEntry, ImportUpload, LoginFailure, StaffRole, StaffUser
+from app.models.staff import (
+    ROLE_PERMISSIONS,
+    AuditEntry,
+    ImportUpload,
+    LoginFailure,
+    Permission,
+    StaffRole,
+    StaffUser,
+)
 from app.models.taxonomy import FamilyCriterion, KldbArea, KldbGroup, WzDivision, WzSection
 
 __all__ = [
+    "ATTENDANCE_MODES",
+    "EVENT_KINDS",
+    "ORGANISATION_KINDS",
+    "ROLE_PERMISSIONS",
+    "TARGET_GROUPS",
     "AuditEntry",
     "ChangeRequest",
     "Company",
     "CompanyApprenticeship",
     "CompanyStatus",
     "ConsentRecord",
+    "Event",
+    "EventRegistration",
+    "EventStatus",
     "FamilyCertificate",
     "FamilyCriterion",
     "GeocodeCache",
@@ -38,9 +66,12 @@ __all__ = [
     "LayerFeature",
     "LoginFailure",
     "Municipality",
+    "Organisation",
     "OutboxMessage",
+    "Permission",
     "PostalCode",
     "QuestionnaireDraft",
+    "RegistrationStatus",
     "StaffRole",
     "StaffUser",
     "WzDivision",
@@ -48,5 +79,6 @@ __all__ = [
     "company_family_criteria",
     "company_occupations",
     "company_sectors",
+    "event_companies",
     "size_class_for",
 ]

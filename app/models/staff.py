@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -21,13 +22,47 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.events import Organisation
 
 
 class StaffRole(enum.StrEnum):
-    """Curators curate entries; admins also manage the staff accounts."""
+    """Curators curate entries; admins also manage the staff accounts; partners (staff of a
+    partner organisation) run their organisation's events and may enter businesses."""
 
     CURATOR = "curator"
     ADMIN = "admin"
+    PARTNER = "partner"
+
+
+class Permission(enum.StrEnum):
+    """What a signed-in account may do. Views name the permission they need
+    (:func:`app.blueprints.staff.protect`, :func:`app.blueprints.staff.requires`); roles are
+    sets of permissions (:data:`ROLE_PERMISSIONS`), so a new role is one line there."""
+
+    #: The agency's curation workspace: entries, reviews, imports, layers, exports, the log.
+    CURATE = "curate"
+    #: Staff accounts.
+    MANAGE_ACCOUNTS = "manage_accounts"
+    #: Events: a partner its own organisation's only (see StaffUser.organisation_id).
+    MANAGE_EVENTS = "manage_events"
+    #: Every organisation's events, the organisations, and reviewing partners' events.
+    MANAGE_ALL_EVENTS = "manage_all_events"
+    #: Fill in the questionnaire on a business's behalf.
+    ENTER_FOR_BUSINESS = "enter_for_business"
+
+
+ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
+    StaffRole.CURATOR: frozenset(
+        {
+            Permission.CURATE,
+            Permission.MANAGE_EVENTS,
+            Permission.MANAGE_ALL_EVENTS,
+            Permission.ENTER_FOR_BUSINESS,
+        }
+    ),
+    StaffRole.ADMIN: frozenset(Permission),
+    StaffRole.PARTNER: frozenset({Permission.MANAGE_EVENTS, Permission.ENTER_FOR_BUSINESS}),
+}
 
 
 class StaffUser(UserMixin, db.Model):
@@ -38,6 +73,11 @@ class StaffUser(UserMixin, db.Model):
     """
 
     __tablename__ = "staff_users"
+    __table_args__ = (
+        CheckConstraint(
+            "role <> 'partner' OR organisation_id IS NOT NULL", name="partner_has_organisation"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -53,6 +93,10 @@ class StaffUser(UserMixin, db.Model):
         ),
         default=StaffRole.CURATOR,
     )
+    #: The partner organisation a partner account acts for (None for the agency's staff).
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -63,9 +107,26 @@ class StaffUser(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
+    organisation: Mapped[Organisation | None] = relationship()
+
     @property
     def is_admin(self) -> bool:
         return self.role is StaffRole.ADMIN
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role is StaffRole.PARTNER
+
+    def can(self, permission: Permission) -> bool:
+        """Whether this account's role grants ``permission``."""
+        return permission in ROLE_PERMISSIONS[StaffRole(self.role)]
+
+    @property
+    def label(self) -> str:
+        """How the audit log names this account: name, and a partner's organisation."""
+        if self.is_partner and self.organisation is not None:
+            return f"{self.name} ({self.organisation.name})"
+        return self.name
 
     def get_id(self) -> str:  # Flask-Login
         return f"{self.id}:{self.session_generation}"
@@ -114,6 +175,10 @@ class AuditEntry(db.Model):
         ForeignKey("companies.id", ondelete="SET NULL"), index=True
     )
     company_name: Mapped[str] = mapped_column(String(200), default="")
+    #: Set for an event's changes (then ``company_name`` holds the event's title).
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
     before: Mapped[dict | None] = mapped_column(JSONB)
     after: Mapped[dict | None] = mapped_column(JSONB)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import LoginFailure, StaffRole, StaffUser
+from app.models import LoginFailure, Organisation, StaffRole, StaffUser
 from questionnaire.engine import is_email
 
 #: Wrong passwords for one address from one client before that client must wait.
@@ -69,8 +69,15 @@ def check_password_rules(password: str) -> None:
         )
 
 
-def create_staff(email: str, name: str, password: str, role: StaffRole | str) -> StaffUser:
-    """Create an account; AccountError if the address is bad or taken, or the password weak."""
+def create_staff(
+    email: str,
+    name: str,
+    password: str,
+    role: StaffRole | str,
+    organisation_id: int | str | None = None,
+) -> StaffUser:
+    """Create an account; AccountError if the address is bad or taken, the password weak, or
+    a partner account names no partner organisation (agency accounts name none)."""
     email = email.strip().lower()
     name = name.strip()
     if not is_email(email):
@@ -81,15 +88,33 @@ def create_staff(email: str, name: str, password: str, role: StaffRole | str) ->
         role = StaffRole(role)
     except ValueError:
         raise AccountError(_("Diese Rolle gibt es nicht.")) from None
+    organisation = _organisation_for(role, organisation_id)
     check_password_rules(password)
     if by_email(email) is not None:
         raise AccountError(_("Für diese E-Mail-Adresse gibt es schon ein Konto."))
     user = StaffUser(
-        email=email, name=name, role=role, password_hash=generate_password_hash(password)
+        email=email,
+        name=name,
+        role=role,
+        organisation_id=organisation.id if organisation else None,
+        password_hash=generate_password_hash(password),
     )
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def _organisation_for(role: StaffRole, organisation_id) -> Organisation | None:
+    """The partner organisation of a partner account; None for the agency's roles."""
+    if role is not StaffRole.PARTNER:
+        return None
+    try:
+        organisation = db.session.get(Organisation, int(organisation_id))
+    except (TypeError, ValueError):
+        organisation = None
+    if organisation is None:
+        raise AccountError(_("Bitte wählen Sie die Partnerorganisation des Kontos."))
+    return organisation
 
 
 def account_key(email: str) -> str:
@@ -226,6 +251,15 @@ def _change_staff(
             raise AccountError(_("Diese Rolle gibt es nicht.")) from None
         if user.id == acting.id and role is not StaffRole.ADMIN:
             raise AccountError(_("Sie können sich die Rolle „Admin“ nicht selbst nehmen."))
+        if role is StaffRole.PARTNER and user.organisation_id is None:
+            raise AccountError(
+                _(
+                    "Ein Konto der Agentur kann nicht zum Partnerkonto werden. Bitte legen Sie "
+                    "für die Partnerorganisation ein neues Konto an."
+                )
+            )
+        if role is not StaffRole.PARTNER:
+            user.organisation_id = None
         user.role = role
     if active is not None:
         if user.id == acting.id and not active:

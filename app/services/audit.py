@@ -10,7 +10,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEntry, Company, StaffUser
+from app.models import AuditEntry, Company, Event, StaffUser
 from app.services import entries
 
 #: Columns copied into the audit log: the entry's text and scalar fields and its status
@@ -65,15 +65,55 @@ def record(
     actor_label: str = SYSTEM,
 ) -> AuditEntry:
     """Add an audit entry to the session (the caller commits it with the change)."""
-    entry = AuditEntry(
-        action=action,
-        actor_id=actor.id if actor else None,
-        actor_label=actor.email if actor else actor_label,
+    return _add(
+        action,
+        actor,
+        actor_label,
         company_id=company.id if company else None,
         company_name=company.name if company else "",
         before=before,
         after=after,
         note=note,
+    )
+
+
+def label_of(actor: StaffUser) -> str:
+    """How the log names an account: its address, and a partner's organisation with it."""
+    if actor.is_partner and actor.organisation is not None:
+        return f"{actor.email} ({actor.organisation.name})"
+    return actor.email
+
+
+def record_event(
+    action: str,
+    event: Event,
+    *,
+    actor: StaffUser | None,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+    actor_label: str = SYSTEM,
+) -> AuditEntry:
+    """Add an audit entry about an event to the session (the caller commits it); its
+    ``company_name`` column holds the event's title."""
+    return _add(
+        action,
+        actor,
+        actor_label,
+        event_id=event.id,
+        company_name=event.title[:200],
+        before=before,
+        after=after,
+        note=note,
+    )
+
+
+def _add(action: str, actor: StaffUser | None, actor_label: str, **columns) -> AuditEntry:
+    entry = AuditEntry(
+        action=action,
+        actor_id=actor.id if actor else None,
+        actor_label=label_of(actor) if actor else actor_label,
+        **columns,
     )
     db.session.add(entry)
     return entry

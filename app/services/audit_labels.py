@@ -8,10 +8,12 @@ titles for codes, each in the interface language.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 
-from app.services import audit, curation
+from app.services import audit, curation, event_vocabulary
 from app.services import questionnaire as questionnaire_service
 
 #: A described change: (field label, value before, value after), values as text.
@@ -52,7 +54,32 @@ def field_labels(language: str) -> dict[str, str]:
                 labels[question.maps_to] = _question_label(step, question, language)
     labels["certificates"] = _("Zertifikat")
     labels["municipality_ags"] = _("Gemeinde (Schlüssel)")
+    for name, label in event_field_labels().items():
+        labels.setdefault(name, label)
     return labels
+
+
+def event_field_labels() -> dict[str, str]:
+    """{event field: label} for the fields of events' audit entries."""
+    return {
+        "title": _("Titel"),
+        "kind": _("Art der Veranstaltung"),
+        "starts_at": _("Beginn"),
+        "ends_at": _("Ende"),
+        "all_day": _("Ganztägig"),
+        "rrule": _("Wiederholung"),
+        "cancelled": _("Abgesagt"),
+        "attendance": _("Teilnahme"),
+        "venue": _("Veranstaltungsort"),
+        "online_url": _("Adresse der Online-Veranstaltung"),
+        "target_groups": _("Zielgruppen"),
+        "accessibility": _("Barrierefreiheit"),
+        "free_of_charge": _("Kostenlos"),
+        "price_note": _("Hinweis zu den Kosten"),
+        "registration_open": _("Anmeldung über den KMU-Atlas"),
+        "capacity": _("Plätze"),
+        "company_ids": _("Beteiligte Arbeitgeber (Nummern)"),
+    }
 
 
 def _question_label(step, question, language: str) -> str:
@@ -66,11 +93,15 @@ def _question_label(step, question, language: str) -> str:
 def option_labels(language: str) -> dict[str, dict[str, str]]:
     """{entry field: {code: title}} for the fields holding codes of an option list."""
     choices = questionnaire_service.engine_context(language).choices
-    return {
+    options = {
         question.maps_to: {option[0]: option[1] for option in choices.get(question.options, ())}
         for question in questionnaire_service.definition().questions()
         if question.maps_to and isinstance(question.options, str)
     }
+    options.setdefault("kind", event_vocabulary.kinds())
+    options.setdefault("target_groups", event_vocabulary.target_groups())
+    options.setdefault("attendance", event_vocabulary.attendance_modes())
+    return options
 
 
 def value_text(name: str, value, options: Mapping[str, Mapping[str, str]]) -> str:
@@ -83,6 +114,13 @@ def value_text(name: str, value, options: Mapping[str, Mapping[str, str]]) -> st
         return _status_text(value)
     if name == "location" and isinstance(value, list) and len(value) == 2:
         return f"{value[1]:.5f}, {value[0]:.5f}"
+    if name in ("starts_at", "ends_at") and isinstance(value, str):
+        try:
+            return format_datetime(datetime.fromisoformat(value), "short")
+        except ValueError:
+            return value
+    if name in ("kind", "attendance") and isinstance(value, str):
+        return options.get(name, {}).get(value, value)
     if name == "certificates" and isinstance(value, list):
         return "; ".join(_certificate_text(item) for item in value)
     if isinstance(value, list):

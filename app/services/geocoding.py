@@ -12,19 +12,20 @@ import json
 import logging
 import threading
 import time
-from urllib.error import URLError
 from urllib.parse import urlencode
-from urllib.request import Request, urlopen
 
 from flask import current_app
 
 from app.extensions import db
 from app.models import GeocodeCache
+from app.services import safe_fetch
 from app.services.questionnaire import suggest_point
 from app.services.region import in_region
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
+#: The largest Nominatim answer read (one result is well under 2 KB).
+MAX_ANSWER_BYTES = 256 * 1024
 _last_request = -1e9
 
 
@@ -56,16 +57,19 @@ def nominatim(street: str, house_number: str, postal_code: str, town: str):
     if cached is not None:
         return (cached.lon, cached.lat) if cached.lon is not None else None
     _throttle()
-    # NOMINATIM_URL is checked to be http(s) at start-up.
-    request = Request(  # noqa: S310
-        f"{base}/search?{urlencode(params)}",
-        headers={"User-Agent": current_app.config["NOMINATIM_USER_AGENT"]},
-    )
     try:
-        with urlopen(request, timeout=5) as response:  # noqa: S310
-            results = json.load(response)
+        # Through the one guarded fetcher: an address resolving to an internal network is
+        # refused unless the operator allowed it (FETCH_ALLOWED_NETWORKS).
+        answer = safe_fetch.fetch(
+            f"{base}/search?{urlencode(params)}",
+            max_bytes=MAX_ANSWER_BYTES,
+            timeout=5,
+            accept="application/json",
+            agent=current_app.config["NOMINATIM_USER_AGENT"],
+        )
+        results = json.loads(answer.content)
         point = (float(results[0]["lon"]), float(results[0]["lat"])) if results else None
-    except (URLError, OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except (safe_fetch.FetchError, ValueError, KeyError, IndexError, TypeError) as exc:
         log.warning("Nominatim lookup failed: %s", exc)
         return None  # not cached: try again next time
     db.session.add(

@@ -27,8 +27,9 @@ SLUG_LOCK_NAMESPACE = 0x51A6
 SLUG_LOCK_BUCKETS = 256
 
 
-def unique_slug(name: str, town: str) -> str:
-    """A slug from name and town that no entry has yet (a number is added when needed).
+def unique_slug(name: str, town: str, model=Company) -> str:
+    """A slug from name and town that no row of ``model`` (an entry, or an event with its date
+    for the town) has yet (a number is added when needed).
 
     Safe under concurrency: a transaction-level advisory lock on the slug's family is taken
     first and held until the caller's transaction ends, so a second transaction choosing a slug
@@ -36,7 +37,7 @@ def unique_slug(name: str, town: str) -> str:
     """
     base = slugify(f"{name} {town}")[:140] or "eintrag"
     _lock_family(base)
-    taken = set(db.session.scalars(select(Company.slug).where(Company.slug.like(f"{base}%"))))
+    taken = set(db.session.scalars(select(model.slug).where(model.slug.like(f"{base}%"))))
     slug, number = base, 2
     while slug in taken:
         slug, number = f"{base}-{number}", number + 1

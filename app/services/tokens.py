@@ -6,8 +6,10 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 #: Purposes and how long their links live, in days.
-#: "confirm" outlives the three months an owner has to answer a freshness reminder.
-PURPOSES = {"resume": 30, "edit": 90, "confirm": 120}
+#: "confirm" outlives the three months an owner has to answer a freshness reminder;
+#: "registration" (an event registration's cancellation link) outlives any event one can
+#: register for in advance.
+PURPOSES = {"resume": 30, "edit": 90, "confirm": 120, "registration": 400}
 
 
 class TokenInvalid(Exception):

@@ -68,6 +68,8 @@ def test_filters_and_list_work_with_the_keyboard_alone(page, live_server, known)
     page.locator("body").press("Tab")  # skip link first
     assert page.evaluate("document.activeElement.className") == "skip-link"
     page.keyboard.press("Tab")  # home link
+    page.keyboard.press("Tab")  # events link
+    assert page.evaluate("document.activeElement.textContent") == "Veranstaltungen"
     page.keyboard.press("Tab")  # questionnaire link
     assert page.evaluate("document.activeElement.textContent") == "Ihr Unternehmen auf die Karte"
     page.keyboard.press("Tab")  # language link

@@ -40,9 +40,10 @@ def test_legend_names_the_employer_source(page, live_server, known):
     legend = page.locator("#atlas .atlas-legend")
     assert legend.is_visible()
     entries = page.get_by_role("list", name="Legende", exact=True).get_by_role("listitem")
-    # Employers, then the layer kinds (switched off, app/data/layer_kinds.json).
+    # Employers, events, then the layer kinds (switched off, app/data/layer_kinds.json).
     assert entries.locator(".atlas-legend-label").all_text_contents() == [
         "Arbeitgeber",
+        "Veranstaltungen",
         "Kinderbetreuung",
         "Wohnungsangebote",
         "Haltestellen",

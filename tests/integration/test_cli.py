@@ -95,3 +95,31 @@ def test_seed_demo_outside_development_creates_no_account(app, runner):
     assert runner.invoke(args=["seed-demo", "--count", "1"]).exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 0
+
+
+def test_create_staff_makes_a_partner_account_of_a_named_organisation(
+    app, runner, make_organisation
+):
+    make_organisation("Jobcenter Kommandozeile")
+    missing = runner.invoke(
+        args=["create-staff", "--email", "p@jc.test", "--name", "P", "--role", "partner"],
+        env={"STAFF_PASSWORD": "ein sicheres Passwort 2026"},
+    )
+    assert missing.exit_code != 0
+    assert "Partnerorganisation" in missing.output
+    unknown = runner.invoke(
+        args=["create-staff", "--email", "p@jc.test", "--name", "P", "--role", "partner",
+              "--organisation", "Gibt es nicht"],
+        env={"STAFF_PASSWORD": "ein sicheres Passwort 2026"},
+    )  # fmt: skip
+    assert unknown.exit_code != 0
+    assert "no organisation named 'Gibt es nicht'" in unknown.output
+    made = runner.invoke(
+        args=["create-staff", "--email", "p@jc.test", "--name", "P", "--role", "partner",
+              "--organisation", "Jobcenter Kommandozeile"],
+        env={"STAFF_PASSWORD": "ein sicheres Passwort 2026"},
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    with app.app_context():
+        user = accounts.by_email("p@jc.test")
+        assert user.is_partner and user.organisation.name == "Jobcenter Kommandozeile"

@@ -44,7 +44,11 @@ def nominatim():
 @pytest.fixture
 def app(database_url, nominatim, monkeypatch):
     monkeypatch.setattr(geocoding, "_throttle", lambda interval=1.0: None)
-    app = create_app(test_config(database_url, NOMINATIM_URL=nominatim.url))
+    app = create_app(
+        test_config(
+            database_url, NOMINATIM_URL=nominatim.url, FETCH_ALLOWED_NETWORKS="127.0.0.1/32"
+        )
+    )
     yield app
     with app.app_context():
         db.session.execute(db.text("TRUNCATE geocode_cache"))
@@ -97,6 +101,15 @@ def test_an_unreachable_server_falls_back_and_is_asked_again_later(database_url,
     with app.app_context():
         assert db.session.scalar(db.text("SELECT count(*) FROM geocode_cache")) == 0
         db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_nominatim_on_an_internal_address_is_not_asked_unless_allowed(database_url, nominatim):
+    app = create_app(test_config(database_url, NOMINATIM_URL=nominatim.url))
+    answer = app.test_client().get("/mitmachen/vorschlag", query_string=ADDRESS).get_json()
+    assert answer["source"] == "postal_code"
+    assert nominatim.queries == []  # 127.0.0.1 refused before any request
+    with app.app_context():
         db.engine.dispose()
 
 

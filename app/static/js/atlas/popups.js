@@ -101,7 +101,15 @@ export function layerPopup(properties, { labels, source }) {
   return box;
 }
 
-const BUILDERS = { employers: employerPopup };
+// An event (the "Veranstaltungen" layer): its title, kind, next date, place and organiser as a
+// layer feature, and a link to its page (a path the server built).
+export function eventPopup(properties, context) {
+  const box = layerPopup(properties, context);
+  if (properties.url && properties.url.startsWith("/")) box.append(link(properties.url, context.labels.details, "details-link"));
+  return box;
+}
+
+const BUILDERS = { employers: employerPopup, events: eventPopup };
 
 export function popupBuilder(source) {
   return BUILDERS[source.key] || (source.layer ? layerPopup : plainPopup);
