@@ -26,8 +26,11 @@ setup:
 setup-test:
 	scripts/setup.sh test
 
+# The configured region's project-local database (kmu_atlas, or kmu_atlas_<key> for another region).
+LOCAL_DB = $(shell $(VENV)/bin/python -c 'import os; from app.config import DEFAULT_REGION, local_database_name; from geodata.regions import load_region; print(local_database_name(load_region(os.environ.get("REGION") or DEFAULT_REGION).key))')
+
 db:
-	scripts/localdb.sh start
+	scripts/localdb.sh start $(LOCAL_DB)
 
 db-stop:
 	scripts/localdb.sh stop

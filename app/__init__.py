@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import i18n
+from app import i18n, security_headers
 from app.config import PROJECT_ROOT, load_settings
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -35,6 +35,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
     register_extensions(app)
+    security_headers.init_app(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
         confirm,
         curation,
         dashboard,
+        embed,
         events,
         events_admin,
         freshness,
@@ -86,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         organisations,
         public,
         questionnaire,
+        region,
         registration,
         staff,
         transfer,
@@ -98,6 +101,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events.bp, url_prefix="/veranstaltungen")
     app.register_blueprint(registration.bp, url_prefix="/veranstaltungen")
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(region.bp, url_prefix="/region")
+    from app.blueprints import ogc  # OGC API – Features for GIS clients (QGIS)
+
+    app.register_blueprint(ogc.bp, url_prefix="/ogc")
+    app.register_blueprint(embed.bp, url_prefix="/einbetten")
     app.register_blueprint(questionnaire.bp, url_prefix="/mitmachen")
     app.register_blueprint(confirm.bp, url_prefix="/mitmachen/bestaetigen")
     app.register_blueprint(staff.bp, url_prefix="/agentur")

@@ -100,7 +100,7 @@ def seed_demo_command(count: int):
         click.echo(f"Added {added} demo employers to {region.name}.")
     else:
         click.echo(f"The {count} demo employers of {region.name} are already loaded.")
-    layers_added = demo.seed_demo_layers()
+    layers_added = demo.seed_demo_layers(region)
     click.echo(
         f"Added {layers_added} demo layer features."
         if layers_added
@@ -290,6 +290,7 @@ def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     from app.cli_events import events_group
     from app.cli_layers import layers_group
+    from app.cli_region import region_group
 
     for command in (
         check_db_command,
@@ -299,6 +300,7 @@ def register(app: Flask) -> None:
         boundaries_group,
         layers_group,
         events_group,
+        region_group,
         create_staff_command,
         send_reminders_command,
         serve_command,

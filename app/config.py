@@ -8,6 +8,7 @@ is wrong and how to fix it, before anything else starts.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -65,11 +66,25 @@ ENV_SETTINGS = (
     "FETCH_ALLOWED_NETWORKS",
     "FEED_MAX_BYTES",
     "FEED_TIMEOUT_SECONDS",
+    "EMBED_FRAME_ANCESTORS",
 )
 
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message says which and what to do."""
+
+
+#: The region a deployment covers when REGION is not set.
+DEFAULT_REGION = "emscher-lippe"
+
+
+def local_database_name(region_key: str) -> str:
+    """The project-local database of a region: ``kmu_atlas`` for the default region and
+    ``kmu_atlas_<key>`` for another (``REGION=soest make run``), so that two regions' data,
+    demo employers included, never share a database."""
+    if region_key == DEFAULT_REGION:
+        return "kmu_atlas"
+    return "kmu_atlas_" + re.sub(r"[^a-z0-9]+", "_", region_key.lower()).strip("_")[:40]
 
 
 def local_database_url(instance_path: Path, database: str = "kmu_atlas") -> URL:
@@ -132,11 +147,17 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         raise ConfigError(f"APP_ENV {raw['APP_ENV']!r} must be one of {', '.join(ENVIRONMENTS)}.")
     instance_path = Path(raw["INSTANCE_PATH"] or PROJECT_ROOT / "instance").resolve()
 
+    region_setting = raw["REGION"] or DEFAULT_REGION
+    try:
+        region = load_region(region_setting)
+    except RegionError as exc:
+        raise ConfigError(f"REGION: {exc}") from None
+
     if raw["DATABASE_URL"]:
         database_url = parse_database_url(raw["DATABASE_URL"])
         local_database = False
     else:
-        database_url = local_database_url(instance_path)
+        database_url = local_database_url(instance_path, local_database_name(region.key))
         local_database = True
 
     tile_url = parse_tile_url(raw["TILE_URL"] or DEFAULT_TILE_URL)
@@ -147,12 +168,6 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
                 "TILE_ATTRIBUTION must be set when TILE_URL is set: name the tile source."
             )
         attribution = DEFAULT_TILE_ATTRIBUTION
-
-    region_setting = raw["REGION"] or "emscher-lippe"
-    try:
-        region = load_region(region_setting)
-    except RegionError as exc:
-        raise ConfigError(f"REGION: {exc}") from None
 
     max_upload_mb = _whole_number(raw, "MAX_UPLOAD_MB", 10)
     cluster_threshold = _whole_number(raw, "CLUSTER_THRESHOLD", 150)
@@ -227,6 +242,7 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "FETCH_ALLOWED_NETWORKS": _networks(raw, "FETCH_ALLOWED_NETWORKS"),
         "FEED_MAX_BYTES": _whole_number(raw, "FEED_MAX_BYTES", 2 * 1024 * 1024),
         "FEED_TIMEOUT_SECONDS": _whole_number(raw, "FEED_TIMEOUT_SECONDS", 10),
+        "EMBED_FRAME_ANCESTORS": frame_ancestors(raw["EMBED_FRAME_ANCESTORS"]),
     }
     settings.update(passthrough)
     return settings
@@ -247,6 +263,38 @@ def _trusted_hosts(value: str | None, base_url: str, app_env: str) -> list[str] 
             "(e.g. https://atlas.example.org); links in e-mails are built from it."
         )
     return [urlsplit(base_url).hostname, *hosts]
+
+
+#: One origin a page may be framed by: scheme://host[:port], the host's first label may be "*".
+_FRAME_ORIGIN = re.compile(
+    r"https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?/?",
+    re.ASCII,
+)
+
+
+def frame_ancestors(value: str | None) -> str:
+    """EMBED_FRAME_ANCESTORS: the sites that may frame the embed pages, as the value of CSP's
+    ``frame-ancestors``. "*" (the default) means any site; otherwise origins such as
+    https://www.gladbeck.de, separated by spaces or commas ("'self'" and "https:" are allowed);
+    the atlas itself ('self') is always added, for the builder's preview."""
+    parts = [part for part in re.split(r"[\s,]+", (value or "*").strip()) if part]
+    if not parts:
+        return "*"
+    if "*" in parts and len(parts) > 1:
+        raise ConfigError(
+            "EMBED_FRAME_ANCESTORS: '*' already allows every site, so give it alone or list "
+            "the origins instead."
+        )
+    for part in parts:
+        if part in ("*", "'self'", "https:") or _FRAME_ORIGIN.fullmatch(part.lower()):
+            continue
+        raise ConfigError(
+            f"EMBED_FRAME_ANCESTORS {part!r} is not a site: give origins such as "
+            "https://www.gladbeck.de separated by spaces, or * for any site."
+        )
+    if parts != ["*"] and "'self'" not in parts:
+        parts.insert(0, "'self'")  # the builder's preview frames the embed pages itself
+    return " ".join(part.rstrip("/") if "://" in part else part for part in parts)
 
 
 def _whole_number(raw: Mapping, key: str, default: int, minimum: int = 1) -> int:

@@ -372,7 +372,8 @@ FAMILY_KEYS = (
     "return_to_work",
     "carer_leave",
 )
-CERTIFICATES = ("audit berufundfamilie", "Familienfreundliches Unternehmen Emscher-Lippe")
+#: Certificates a demo employer may hold; ``{region}`` is the region's name.
+CERTIFICATES = ("audit berufundfamilie", "Familienfreundliches Unternehmen {region}")
 # Status mix: mostly published; the others must never appear publicly.
 STATUS_WEIGHTS = (("published", 88), ("pending", 5), ("rejected", 3), ("draft", 2), ("archived", 2))
 REFERENCE_DAY = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -463,7 +464,7 @@ def generate(region: Region, count: int = DEFAULT_COUNT, seed: int = SEED) -> li
         if rng.random() < 0.08:
             family.append("certificate")
             expiry = date(2026, 1, 1) + timedelta(days=rng.randint(200, 1100))
-            certificates.append((rng.choice(CERTIFICATES), expiry))
+            certificates.append((rng.choice(CERTIFICATES).format(region=region.name), expiry))
         created = REFERENCE_DAY - timedelta(days=rng.randint(0, 700), minutes=rng.randint(0, 600))
         contact_first = rng.choice(CONTACT_FIRST_NAMES)
         contact_last = rng.choice(SURNAMES)

@@ -25,6 +25,8 @@ from shapely.geometry.base import BaseGeometry
 
 #: Column names that hold the AGS (Amtlicher Gemeindeschlüssel), looked for in this order.
 AGS_COLUMNS = ("ags", "ags_0", "kn", "gkz", "gemeindeschluessel", "gem_schl", "ags8")
+#: Column names that hold the municipality's name (VG250: GEN, DVG: GN), looked for in this order.
+NAME_COLUMNS = ("gen", "gn", "name", "gemeinde", "gemeindename", "gem_name")
 #: What an unpacked zipped Shapefile may occupy at most (a zip bomb is refused before reading).
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 MAX_ZIP_MEMBERS = 50
@@ -52,6 +54,8 @@ class Boundaries:
     fixed: int = 0
     #: Features without a usable polygon or AGS (skipped), with the reason.
     skipped: list[str] = field(default_factory=list)
+    #: The municipalities' names by AGS, when the file has a name column.
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def file_kind(head: bytes) -> str | None:
@@ -105,7 +109,23 @@ def read_boundaries(
         raise BoundaryFileError(
             f"The file cannot be reprojected ({_first_line(exc)}).", "reproject"
         ) from None
-    return _collect(frame, column)
+    result = _collect(frame, column)
+    result.names = _names(frame, column)
+    return result
+
+
+def _names(frame: gpd.GeoDataFrame, ags_column: str) -> dict[str, str]:
+    """The first non-empty name per AGS from a name column (GEN, GN, NAME, …), if any."""
+    by_name = {c.lower(): c for c in frame.columns if c != frame.geometry.name}
+    column = next((by_name[n] for n in NAME_COLUMNS if n in by_name), None)
+    names: dict[str, str] = {}
+    if column is None:
+        return names
+    for value, name in zip(frame[ags_column], frame[column], strict=True):
+        ags = normalise_ags(value)
+        if ags and isinstance(name, str) and name.strip():
+            names.setdefault(ags, name.strip())
+    return names
 
 
 def _read_file(path: Path) -> gpd.GeoDataFrame:

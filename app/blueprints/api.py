@@ -1,17 +1,17 @@
 """The public JSON API: public rows of each feature source only, public fields only."""
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.filtering import map_settings, request_filter
 from app.extensions import limiter
 from app.features import pipeline
 from app.features import source as sources
-from app.features.filters import _CONTROL, FilterError, parse_page, parse_sort
+from app.features.filters import CONTROL_CHARACTERS, FilterError, parse_page, parse_sort
 from app.features.source import FeatureSource
 from app.i18n import LANGUAGES, current_language
 from app.layers import layer_kinds
-from app.services import boundaries, taxonomies, vocabulary_search
+from app.services import boundaries, openapi, taxonomies, vocabulary_search
 
 bp = Blueprint("api", __name__)
 # One limit for all endpoints of the public API together, per client address (API_RATE_LIMIT).
@@ -127,7 +127,7 @@ def taxonomy_search():
     if language not in LANGUAGES:
         raise FilterError("lang", f"lang must be one of {', '.join(LANGUAGES)}.")
     query = " ".join(request.args.get("q", "").split())
-    if _CONTROL.search(request.args.get("q", "")):
+    if CONTROL_CHARACTERS.search(request.args.get("q", "")):
         raise FilterError("q", _("Die Angabe enthält unzulässige Steuerzeichen."))
     if len(query) > vocabulary_search.MAX_QUERY_LENGTH:
         raise FilterError(
@@ -156,3 +156,21 @@ def region_outline():
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API, generated from the sources' declarations."""
+    return jsonify(openapi.document())
+
+
+@bp.get("/docs")
+def documentation():
+    """The same description as a readable page (server-rendered, no script)."""
+    spec = openapi.document()
+    return render_template(
+        "api/docs.html",
+        spec=spec,
+        operations=openapi.page_outline(spec),
+        errors=openapi.error_outline(spec),
+    )

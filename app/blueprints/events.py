@@ -22,7 +22,7 @@ from app.features import pipeline
 from app.features.filters import FilterError, parse_page
 from app.map import configured_map
 from app.notifications import absolute_url
-from app.services import event_vocabulary, events, ical
+from app.services import event_vocabulary, events, ical, structured_data
 from app.services.places import resolve_place
 
 bp = Blueprint("events", __name__)
@@ -236,6 +236,7 @@ def detail(slug: str):
     if event is None:
         abort(404)
     point = event_features.location_of(event)
+    booked_out = bool(event_features.booked_out([event.id]))
     return render_template(
         "events/detail.html",
         event=event,
@@ -244,7 +245,8 @@ def detail(slug: str):
         place=event_features.place_text(event),
         map=configured_map(focus=point) if point else None,
         companies=event_features.public_companies(event),
-        booked_out=bool(event_features.booked_out([event.id])),
+        booked_out=booked_out,
+        structured_data=structured_data.event(event, url=_detail_url(event), booked_out=booked_out),
         kind_names=event_vocabulary.kinds(),
         target_group_names=event_vocabulary.target_groups(),
         attendance_names=event_vocabulary.attendance_modes(),

@@ -14,15 +14,18 @@ from flask import (
 )
 from flask_babel import format_decimal
 
+from app.blueprints.atlas_config import atlas_config
 from app.blueprints.filtering import request_filter
 from app.features import events as event_features
 from app.features import pipeline
 from app.features.employers import EMPLOYERS
 from app.features.filters import FilterError, parse_page, parse_sort
-from app.features.source import FeatureSource
 from app.i18n import current_language, language_name
-from app.map import configured_map
-from app.services import apprenticeships, employers, events, taxonomies
+from app.map import configured_map, tile_attribution
+from app.notifications import absolute_url
+from app.page_links import language_versions, page_links
+from app.services import apprenticeships, employers, events, sitemap, structured_data, taxonomies
+from app.services.credits import credit_parts
 from app.services.health import check_health
 
 bp = Blueprint("public", __name__)
@@ -30,6 +33,8 @@ bp = Blueprint("public", __name__)
 bp.add_app_template_global(apprenticeships.for_company, "apprenticeship_rows")
 #: (code, name) of every apprenticeship occupation, for the filter panel.
 bp.add_app_template_global(apprenticeships.choices, "apprenticeship_choices")
+#: The page's canonical URL and language versions, for <head> (None where not indexed).
+bp.add_app_template_global(page_links, "page_links")
 
 
 @bp.get("/")
@@ -44,30 +49,24 @@ def index():
     except FilterError as exc:
         error = exc
     language = current_language()
+    map_parts = configured_map()
+    catalogue = taxonomies.catalogue(language)
+    config = atlas_config(map_parts, page_url=url_for("public.index"), family=catalogue["family"])
     return render_template(
         "public/index.html",
         region=current_app.config["REGION"],
-        map=configured_map(),
+        map=map_parts,
         filter=employer_filter,
         form=request.args,
         error=error,
         page=page,
         sort=sort,
-        catalogue=taxonomies.catalogue(language),
+        catalogue=catalogue,
         languages_in_use=taxonomies.languages_in_use(language),
-        size_labels=taxonomies.size_labels(),
-        sources=pipeline.browser_declarations(source_urls),
+        size_labels=config["sizes"],
+        sources=config["sources"],
+        atlas_config=config,
     ), 400 if error else 200
-
-
-def source_urls(source: FeatureSource) -> dict:
-    """Where the browser gets a source's map data and list, and its detail pages."""
-    endpoint = getattr(source, "detail_endpoint", None)
-    return {
-        "mapUrl": url_for("api.feature_collection", key=source.key),
-        "listUrl": url_for("api.feature_list", key=source.key),
-        "detailUrl": url_for(endpoint, slug="__slug__") if endpoint else None,
-    }
 
 
 @bp.get("/arbeitgeber/<slug>")
@@ -95,6 +94,9 @@ def employer(slug: str):
             (event, event_features.next_occurrence(event))
             for event in events.upcoming_for_company(company)
         ],
+        structured_data=structured_data.employer(
+            company, url=absolute_url("public.employer", slug=company.slug)
+        ),
     )
 
 
@@ -118,3 +120,76 @@ def favicon():
     """The site icon for browsers that ask for /favicon.ico: the static file (the pages link
     it and favicon.svg themselves)."""
     return redirect(url_for("static", filename="favicon.ico"))
+
+
+#: Paths search engines should leave alone: the workspace, the questionnaire, the JSON API and
+#: the personal links of registrations. (The embed pages say ``noindex`` themselves.)
+ROBOTS_DISALLOW = ("/agentur/", "/mitmachen/", "/api/", "/veranstaltungen/abmelden/")
+
+
+def _sitemap_url(endpoint: str, lastmod=None, **values) -> list[sitemap.SitemapUrl]:
+    """A page's ``<url>`` entries: one per language, each naming all language versions."""
+    versions = language_versions(absolute_url(endpoint, **values))
+    return [
+        sitemap.SitemapUrl(versions[language], lastmod, versions)
+        for language in versions
+        if language != "x-default"
+    ]
+
+
+@bp.get("/sitemap.xml")
+def sitemap_xml():
+    """Every published employer's page and every public event's page that is not over, with
+    the start page, the event list and calendar and this site's "about" page."""
+    employer_pages = sitemap.published_employers()
+    event_pages = sitemap.upcoming_events()
+    urls = [
+        *_sitemap_url("public.index", sitemap.latest(employer_pages)),
+        *_sitemap_url("events.index", sitemap.latest(event_pages)),
+        *_sitemap_url("events.calendar", sitemap.latest(event_pages)),
+        *_sitemap_url("public.about"),
+    ]
+    for page in employer_pages:
+        urls += _sitemap_url("public.employer", page.changed_at, slug=page.slug)
+    for page in event_pages:
+        urls += _sitemap_url("events.detail", page.changed_at, slug=page.slug)
+    response = current_app.response_class(
+        sitemap.sitemap_xml(urls), content_type="application/xml; charset=utf-8"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.get("/robots.txt")
+def robots_txt():
+    """What crawlers may visit (public pages) and where the sitemap is."""
+    lines = ["User-agent: *", "Allow: /"]
+    lines += [f"Disallow: {path}" for path in ROBOTS_DISALLOW]
+    lines += ["", f"Sitemap: {absolute_url('public.sitemap_xml')}", ""]
+    response = current_app.response_class(
+        "\n".join(lines), content_type="text/plain; charset=utf-8"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.get("/ueber")
+def about():
+    """About the platform: who runs it, the software's licence, and every shipped data set
+    with its licence and attribution."""
+    region = current_app.config["REGION"]
+    theme = getattr(region, "theme", None)  # the region file's theme: agency and operator
+    contacts = [getattr(theme, role, None) for role in ("operator", "agency")]
+    contacts = [c for c in contacts if c is not None and not c.empty]
+    return render_template(
+        "public/about.html",
+        region=region,
+        operator=contacts[0] if contacts else None,
+        agency=contacts[-1] if len(contacts) > 1 and contacts[-1] != contacts[0] else None,
+        region_sources=getattr(region, "sources", ""),
+        tile_credit=credit_parts(tile_attribution(current_language())),
+    )

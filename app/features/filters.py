@@ -34,7 +34,7 @@ VIEW_PARAMS = ("bbox", "zoom")
 _DIGITS = re.compile(r"[0-9]{1,6}")
 _LAT_LON = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$", re.ASCII)
 #: Control characters (NUL included) have no place in a filter value; PostgreSQL refuses NUL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: A quoted value in a message is cut to this many characters.
 _SHOWN = 60
 
@@ -213,7 +213,7 @@ def parse(
     parameters = tuple(parameters)
     names = [p.name for p in parameters]
     for name in (*names, *VIEW_PARAMS):
-        if any(_CONTROL.search(value) for value in args.getlist(name)):
+        if any(CONTROL_CHARACTERS.search(value) for value in args.getlist(name)):
             raise FilterError(name, _("Die Angabe enthält unzulässige Steuerzeichen."))
     values: dict[str, Any] = {}
     raw: dict[str, str] = {}

@@ -71,7 +71,7 @@ def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings)
         features, limited = _cluster_features(source, query, f, zoom, latitude, settings.limit)
     else:
         shown = query.order_by(source.id_column).limit(settings.limit)
-        features = _point_features(source, shown, f)
+        features = point_features(source, shown, f)
         limited = total > settings.limit
         if f.zoom is not None and zoom < settings.max_zoom:
             features = _merge_overlapping(features, zoom)
@@ -94,7 +94,7 @@ def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings)
     return data
 
 
-def _point_features(source: FeatureSource, query: Select, f: FeatureFilter) -> list[dict]:
+def point_features(source: FeatureSource, query: Select, f: FeatureFilter) -> list[dict]:
     distance = spatial.distance_column(source.geometry, f)
     columns = [
         func.ST_X(source.geometry).label("_x"),
@@ -229,7 +229,7 @@ def _cluster_features(
         features.append(_cluster_feature(group))
     if singles:
         shown = query.where(source.id_column.in_(singles)).order_by(source.id_column).limit(limit)
-        features.extend(_point_features(source, shown, f))
+        features.extend(point_features(source, shown, f))
     return features, len(singles) > limit
 
 

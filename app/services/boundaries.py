@@ -202,7 +202,7 @@ def assign_municipalities() -> int:
 
 def outline() -> dict | None:
     """The region's outline: the dissolved stored boundaries, simplified, as a GeoJSON
-    geometry; None when no boundary is stored."""
+    geometry; the region file's outline when no boundary is stored, else None."""
     geometry = db.session.scalar(
         select(
             func.ST_AsGeoJSON(
@@ -216,4 +216,4 @@ def outline() -> dict | None:
             Municipality.boundary.is_not(None),
         )
     )
-    return json.loads(geometry) if geometry else None
+    return json.loads(geometry) if geometry else current_app.config["REGION"].outline

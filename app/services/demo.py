@@ -14,6 +14,7 @@ from app.layers import layer_kinds
 from app.models import Company, CompanyStatus
 from app.models.layers import LayerFeature
 from app.services import entries
+from app.services import region as region_service
 from geodata.regions import Region
 
 DEMO_SOURCE = "demo"
@@ -86,16 +87,30 @@ _KITA_NAMES = ("Sonnenschein", "Regenbogen", "Pusteblume", "Kleine Strolche", "W
 _STREETS = ("Lindenweg", "Am Markt", "Bahnhofstraße", "Gartenstraße", "Schulstraße")
 
 
-def _fictional_features(stops: list[dict]) -> list[tuple[str, dict]]:
-    """Childcare facilities and housing offers near the region's stations, the same on every
-    run (a fixed seed): (kind, feature) pairs with a demo reference each."""
+def _anchors(stops: list[tuple[int, dict]], region: Region) -> list[tuple[str, str, float, float]]:
+    """Where fictional features are placed: (reference part, town, lon, lat) of the region's
+    stations, or of its municipality centres when none of the shipped stations lies in it (the
+    shipped ones are Emscher-Lippe's). A station keeps its index in the file, so the demo
+    references stay the same when a station falls away."""
+    if stops:
+        return [
+            (str(index), stop["name"].split()[0].rstrip(",-"), stop["lon"], stop["lat"])
+            for index, stop in stops
+        ]
+    return [(f"{region.key}-{m.ags}", m.name, m.lon, m.lat) for m in region.municipalities]
+
+
+def _fictional_features(
+    anchors: list[tuple[str, str, float, float]],
+) -> list[tuple[str, dict]]:
+    """Childcare facilities and housing offers near the anchors, the same on every run (a
+    fixed seed): (kind, feature) pairs with a demo reference each."""
     rng = random.Random(20261129)  # noqa: S311  (demo data, not security)
     features = []
-    for index, stop in enumerate(stops):
-        town = stop["name"].split()[0].rstrip(",-")
+    for index, town, anchor_lon, anchor_lat in anchors:
         for number in range(2):
-            lon = stop["lon"] + rng.uniform(-0.02, 0.02)
-            lat = stop["lat"] + rng.uniform(-0.012, 0.012)
+            lon = anchor_lon + rng.uniform(-0.02, 0.02)
+            lat = anchor_lat + rng.uniform(-0.012, 0.012)
             name = f"Kita {rng.choice(_KITA_NAMES)} {town}"
             features.append(
                 (
@@ -113,8 +128,8 @@ def _fictional_features(stops: list[dict]) -> list[tuple[str, dict]]:
                     },
                 )
             )
-        lon = stop["lon"] + rng.uniform(-0.02, 0.02)
-        lat = stop["lat"] + rng.uniform(-0.012, 0.012)
+        lon = anchor_lon + rng.uniform(-0.02, 0.02)
+        lat = anchor_lat + rng.uniform(-0.012, 0.012)
         rooms = rng.choice((1, 2, 2, 3, 3, 4))
         features.append(
             (
@@ -135,12 +150,15 @@ def _fictional_features(stops: list[dict]) -> list[tuple[str, dict]]:
     return features
 
 
-def seed_demo_layers() -> int:
+def seed_demo_layers(region: Region) -> int:
     """Insert the demo layers that are not in the database yet; return how many features
     were added. Transit stops (DB stations) and training providers (Berufskollegs) come from
-    ``app/data/demo_layers``; childcare facilities and housing offers are fictional, marked
-    as such. Matched by their demo reference, so running it again adds nothing."""
+    ``app/data/demo_layers`` (Emscher-Lippe's; features outside the configured region are
+    skipped); childcare facilities and housing offers are fictional, marked as such, placed
+    near the region's stations or, without any, its municipality centres. Matched by their
+    demo reference, so running it again adds nothing."""
     kinds = layer_kinds()
+    inside = region_service.region_test()
     existing = set(
         db.session.execute(
             select(LayerFeature.kind, LayerFeature.source_ref).where(
@@ -149,13 +167,20 @@ def seed_demo_layers() -> int:
         ).tuples()
     )
     pending: list[tuple[str, dict]] = []
-    stops: list[dict] = []
+    stops: list[tuple[int, dict]] = []
     for name in ("transit.json", "training.json"):
         data = json.loads((DEMO_LAYERS_DIR / name).read_text(encoding="utf-8"))
-        pending += [(data["kind"], feature) for feature in data["features"]]
+        features = [f for f in data["features"] if inside(f["lon"], f["lat"])]
+        pending += [(data["kind"], feature) for feature in features]
         if data["kind"] == "transit":
-            stops = data["features"]
-    pending += [(kind, {**f, "fictional": True}) for kind, f in _fictional_features(stops)]
+            stops = [
+                (index, f) for index, f in enumerate(data["features"]) if inside(f["lon"], f["lat"])
+            ]
+    pending += [
+        (kind, {**f, "fictional": True})
+        for kind, f in _fictional_features(_anchors(stops, region))
+        if inside(f["lon"], f["lat"])
+    ]
     added = 0
     for kind, feature in pending:
         if kind not in kinds or (kind, feature["ref"]) in existing:

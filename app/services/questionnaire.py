@@ -23,6 +23,7 @@ from app.models import (
     ConsentRecord,
     FamilyCriterion,
     KldbArea,
+    Municipality,
     PostalCode,
     QuestionnaireDraft,
     StaffUser,
@@ -95,7 +96,14 @@ def engine_context(language: str) -> Context:
             ],
             "apprenticeships": apprenticeships.choices(language),
         },
-        postal_codes=frozenset(db.session.scalars(select(PostalCode.code))),
+        # The configured region's codes only: a database may hold another region's too.
+        postal_codes=frozenset(
+            db.session.scalars(
+                select(PostalCode.code)
+                .join(Municipality, Municipality.ags == PostalCode.municipality_ags)
+                .where(Municipality.region_key == current_app.config["REGION"].key)
+            )
+        ),
         in_region=region.in_region,
     )
 

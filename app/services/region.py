@@ -1,5 +1,5 @@
 """Whether a point lies in the region: inside the stored municipality boundaries when there are
-any (their union), else inside the region's configured bounds."""
+any (their union), else inside the region file's outline, else inside its configured bounds."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from app.models import Municipality
 
 
 def _bounds_test(lon: float, lat: float) -> bool:
-    (west, south), (east, north) = current_app.config["REGION"].bounds
-    return west <= lon <= east and south <= lat <= north
+    return current_app.config["REGION"].contains(lon, lat)
 
 
 def _stored():
@@ -29,7 +28,8 @@ def _stored():
 
 def in_region(lon: float, lat: float) -> bool:
     """True if the point (WGS 84) lies in the region: in one of the stored municipality
-    boundaries when any are stored (index-backed), else within the configured bounds."""
+    boundaries when any are stored (index-backed), else in the region file's outline or,
+    without one, within the configured bounds."""
     if not db.session.scalar(select(exists().where(*_stored()))):
         return _bounds_test(lon, lat)
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
@@ -42,11 +42,11 @@ def in_region(lon: float, lat: float) -> bool:
 
 def region_test() -> Callable[[float, float], bool]:
     """``in_region`` for many points (a file's rows): the union of the stored boundaries is
-    loaded once and tested in memory; the configured bounds when none are stored."""
+    loaded once and tested in memory; the region file's outline (or bounds) when none are
+    stored."""
     stored = db.session.scalars(select(Municipality.boundary).where(*_stored()))
     shapes = [to_shape(boundary) for boundary in stored]
     if not shapes:
-        (west, south), (east, north) = current_app.config["REGION"].bounds
-        return lambda lon, lat: west <= lon <= east and south <= lat <= north
+        return current_app.config["REGION"].contains
     area = prepared.prep(union_all(shapes))
     return lambda lon, lat: area.intersects(Point(lon, lat))

@@ -90,7 +90,11 @@ def catalogue(language: str | None = None) -> dict:
     )
     areas = db.session.scalars(select(KldbArea).options(selectinload(KldbArea.groups)))
     criteria = db.session.scalars(select(FamilyCriterion).order_by(FamilyCriterion.position))
-    municipalities = db.session.scalars(select(Municipality).order_by(Municipality.name))
+    municipalities = db.session.scalars(
+        select(Municipality)
+        .where(Municipality.region_key == current_app.config["REGION"].key)
+        .order_by(Municipality.name)
+    )
     return {
         "language": language,
         "sectors": [

@@ -154,10 +154,21 @@ def test_public_routes_show_only_published_entries_to_everyone(app, make_staff, 
         "/?q=Betrieb",
         "/api/employers?zoom=18&bbox=6.5,51.3,7.6,51.9",
         "/api/employers/list?q=Betrieb",
+        "/sitemap.xml",
+        "/ueber",
+        "/einbetten/karte?q=Betrieb",
+        "/api/features/employers?q=Betrieb&zoom=18&bbox=6.5,51.3,7.6,51.9",
+        "/ogc/collections/employers/items?limit=1000",
+        "/ogc/collections/employers/items?limit=1000&f=html",
+        "/api/openapi.json",
+        "/api/docs",
     ]
     texts = [client.get(url).get_data(as_text=True) for url in pages]
     for status, slug in slugs.items():
         detail = client.get(f"/arbeitgeber/{slug}")
+        item = client.get(f"/ogc/collections/employers/items/{entries[status]}")
+        published = status is CompanyStatus.PUBLISHED
+        assert item.status_code == (200 if published else 404), (role, status)
         if status is CompanyStatus.PUBLISHED:
             assert detail.status_code == 200
             assert any(f"Betrieb {status.value}" in text for text in texts)
@@ -298,7 +309,11 @@ def test_public_event_pages_show_only_published_events(app, make_staff, partner_
         "/veranstaltungen/kalender": None,
         "/api/events?zoom=18&bbox=6.5,51.3,7.6,51.9": None,
         "/api/events/list": None,
+        "/einbetten/veranstaltungen": None,
         "/veranstaltungen.ics": None,
+        "/sitemap.xml": None,
+        "/ogc/collections/events/items?limit=1000": None,
+        "/ogc/collections/events/items?limit=1000&f=html": None,
     }
     for url in pages:
         response = client.get(url)
@@ -307,7 +322,11 @@ def test_public_event_pages_show_only_published_events(app, make_staff, partner_
         pages[url] = response.get_data(as_text=True)
     assert any("B veröffentlicht" in text for text in pages.values())
     for key in ("b_pending", "b_rejected"):
-        for url in (f"/veranstaltungen/{slugs[key]}", f"/veranstaltungen/{slugs[key]}.ics"):
+        for url in (
+            f"/veranstaltungen/{slugs[key]}",
+            f"/veranstaltungen/{slugs[key]}.ics",
+            f"/ogc/collections/events/items/{ids[key]}",
+        ):
             assert client.get(url).status_code == 404, (role, url)
         title = "B wartet" if key == "b_pending" else "B abgelehnt"
         for url, text in pages.items():

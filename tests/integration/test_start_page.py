@@ -43,7 +43,8 @@ def test_start_page_references_no_host_but_the_app_and_the_tile_server(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    hosts = {urlsplit(url).netloc for url in page_urls(html)} - {""}
+    # the app's own host ("localhost" here) appears in the absolute canonical and hreflang links
+    hosts = {urlsplit(url).netloc for url in page_urls(html)} - {"", "localhost"}
     assert hosts == {urlsplit(TILE_URL).netloc}
 
 
