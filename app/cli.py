@@ -125,33 +125,41 @@ def seed_demo_command(count: int):
 
 
 def demo_admin() -> tuple[str, Path]:
-    """A demo admin account for local runs; its random password is kept in the instance
-    folder (created once, only in development)."""
-    email = "demo-admin@kmu-atlas.invalid"
-    password_file = Path(current_app.instance_path) / "demo-admin-password.txt"
-    if accounts.by_email(email) is None:
-        password = secrets.token_urlsafe(12)
-        with current_app.test_request_context():
-            accounts.create_staff(email, "Demo-Admin", password, "admin")
-        password_file.write_text(password + "\n")
-        password_file.chmod(0o600)
-    return email, password_file
+    """A demo admin account for local runs (only in development)."""
+    return _demo_account("demo-admin@kmu-atlas.invalid", "Demo-Admin", "admin", "demo-admin")
 
 
 def demo_partner() -> tuple[str, Path]:
-    """A demo partner account (of the demo job centre) for local runs; its random password is
-    kept in the instance folder (created once, only in development)."""
-    email = "demo-partner@kmu-atlas.invalid"
-    password_file = Path(current_app.instance_path) / "demo-partner-password.txt"
-    if accounts.by_email(email) is None:
-        password = secrets.token_urlsafe(12)
-        organisation = db.session.scalar(
-            select(Organisation).where(Organisation.name == demo_events.ORGANISATIONS[1][0])
-        )
-        with current_app.test_request_context():
-            accounts.create_staff(email, "Demo-Partner", password, "partner", organisation.id)
-        password_file.write_text(password + "\n")
-        password_file.chmod(0o600)
+    """A demo partner account of the demo job centre for local runs (only in development)."""
+    organisation = db.session.scalar(
+        select(Organisation).where(Organisation.name == demo_events.ORGANISATIONS[1][0])
+    )
+    return _demo_account(
+        "demo-partner@kmu-atlas.invalid", "Demo-Partner", "partner", "demo-partner",
+        organisation.id,
+    )  # fmt: skip
+
+
+def _demo_account(
+    email: str, name: str, role: str, file_stem: str, organisation_id: int | None = None
+) -> tuple[str, Path]:
+    """The demo account ``email`` and the instance file holding its random password. The
+    password is kept while it still opens this database's account; otherwise (a new account, or
+    another local database, e.g. another region's, wrote the file) a new one is set and written,
+    so the file named on screen always works."""
+    password_file = Path(current_app.instance_path) / f"{file_stem}-password.txt"
+    known = password_file.read_text().strip() if password_file.exists() else ""
+    user = accounts.by_email(email)
+    if user is not None and known and accounts.password_matches(user, known):
+        return email, password_file
+    password = secrets.token_urlsafe(12)
+    with current_app.test_request_context():
+        if user is None:
+            accounts.create_staff(email, name, password, role, organisation_id)
+        else:
+            accounts.set_password(user, password)
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
     return email, password_file
 
 

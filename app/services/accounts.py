@@ -208,6 +208,19 @@ def end_sessions(user: StaffUser) -> None:
     db.session.commit()
 
 
+def password_matches(user: StaffUser, password: str) -> bool:
+    """Whether ``password`` is the account's (no throttling: for the local demo accounts)."""
+    return check_password_hash(user.password_hash, password)
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    """Give the account a new password (checked by the rules) and end its sessions; commits."""
+    check_password_rules(password)
+    user.password_hash = generate_password_hash(password)
+    user.session_generation += 1
+    db.session.commit()
+
+
 def staff_user(user_id: int) -> StaffUser | None:
     """An account by id."""
     return db.session.get(StaffUser, user_id)

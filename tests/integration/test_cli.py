@@ -123,3 +123,34 @@ def test_create_staff_makes_a_partner_account_of_a_named_organisation(
     with app.app_context():
         user = accounts.by_email("p@jc.test")
         assert user.is_partner and user.organisation.name == "Jobcenter Kommandozeile"
+
+
+def test_seed_demo_keeps_the_demo_password_files_working(database_url, tmp_path):
+    """The files named on screen always open this database's demo accounts, also after
+    another local database (e.g. another region's) wrote them."""
+    app = create_app(test_config(database_url, APP_ENV="development", INSTANCE_PATH=str(tmp_path)))
+    runner = app.test_cli_runner()
+    try:
+        first = runner.invoke(args=["seed-demo", "--count", "1"])
+        assert first.exit_code == 0, first.output
+        assert "demo-partner@kmu-atlas.invalid" in first.output
+        (tmp_path / "demo-admin-password.txt").write_text("written by another database\n")
+        second = runner.invoke(args=["seed-demo", "--count", "1"])
+        assert second.exit_code == 0, second.output
+        with app.test_request_context():
+            for email, stem in (
+                ("demo-admin@kmu-atlas.invalid", "demo-admin"),
+                ("demo-partner@kmu-atlas.invalid", "demo-partner"),
+            ):
+                password = (tmp_path / f"{stem}-password.txt").read_text().strip()
+                assert password != "written by another database"
+                assert accounts.authenticate(email, password) is not None
+            partner = accounts.by_email("demo-partner@kmu-atlas.invalid")
+            assert partner.is_partner and "fiktiv" in partner.organisation.name
+    finally:
+        with app.app_context():
+            db.session.execute(
+                db.text("TRUNCATE companies, staff_users, organisations, events CASCADE")
+            )
+            db.session.commit()
+            db.engine.dispose()
