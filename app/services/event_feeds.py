@@ -49,10 +49,8 @@ from app.models import (
     Municipality,
     Organisation,
     PostalCode,
-    StaffRole,
-    StaffUser,
 )
-from app.services import events, ical, mail, safe_fetch
+from app.services import event_workspace, events, ical, mail, safe_fetch
 from app.services.event_vocabulary import kinds
 
 log = logging.getLogger(__name__)
@@ -243,7 +241,7 @@ def _fail(organisation: Organisation, report: FeedReport, message: str) -> FeedR
     organisation.feed_error = message
     organisation.feed_checked_at = events.now()
     if was_working:
-        for partner in _partners(organisation):
+        for partner in event_workspace.partner_accounts(organisation, active_only=True):
             mail.queue(
                 mail.compose(
                     MAIL_KIND, organisation=organisation, recipient=partner, error=message
@@ -253,21 +251,6 @@ def _fail(organisation: Organisation, report: FeedReport, message: str) -> FeedR
     db.session.commit()
     report.error = message
     return report
-
-
-def _partners(organisation: Organisation) -> list[StaffUser]:
-    """The organisation's active partner accounts."""
-    return list(
-        db.session.scalars(
-            select(StaffUser)
-            .where(
-                StaffUser.organisation_id == organisation.id,
-                StaffUser.role == StaffRole.PARTNER,
-                StaffUser.active.is_(True),
-            )
-            .order_by(StaffUser.id)
-        )
-    )
 
 
 def _import_calendar(organisation: Organisation, calendar: Calendar, report: FeedReport) -> None:

@@ -83,18 +83,15 @@ def organisation(organisation_id: int) -> Organisation | None:
     return db.session.get(Organisation, organisation_id)
 
 
-def partner_accounts(organisation: Organisation) -> list[StaffUser]:
-    """The partner accounts of ``organisation``, by name."""
-    return list(
-        db.session.scalars(
-            select(StaffUser)
-            .where(
-                StaffUser.organisation_id == organisation.id,
-                StaffUser.role == StaffRole.PARTNER,
-            )
-            .order_by(func.lower(StaffUser.name))
-        )
+def partner_accounts(organisation: Organisation, *, active_only: bool = False) -> list[StaffUser]:
+    """The partner accounts of ``organisation`` (only those switched on, if ``active_only``),
+    by name."""
+    query = select(StaffUser).where(
+        StaffUser.organisation_id == organisation.id, StaffUser.role == StaffRole.PARTNER
     )
+    if active_only:
+        query = query.where(StaffUser.active.is_(True))
+    return list(db.session.scalars(query.order_by(func.lower(StaffUser.name))))
 
 
 def event_counts_by_organisation() -> dict[int, int]:
