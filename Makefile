@@ -6,6 +6,8 @@ export FLASK_APP := app.wsgi:create_cli_app
 export APP_ENV ?= development
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist workers for `make test` (each gets its own test database).
+TEST_WORKERS ?= 2
 
 .PHONY: run test setup setup-test db db-stop lint format i18n bench clean
 
@@ -18,7 +20,7 @@ test: setup-test
 	scripts/localdb.sh start kmu_atlas_test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 setup:
 	scripts/setup.sh run
@@ -50,7 +52,7 @@ bench: setup db
 
 # After changing texts: extract them and update the English catalogue, then translate it.
 i18n:
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot --no-location --omit-header --sort-output .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot --add-location=file --omit-header --sort-output .
 	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d app/translations --statistics
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import i18n, security_headers
+from app import cache_policy, contact, i18n, security_headers
 from app.config import PROJECT_ROOT, load_settings
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -34,6 +34,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.json.sort_keys = False
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
+    # First, so that it runs after every other after_request function and sees their cookies.
+    cache_policy.init_app(app)
+    contact.init_app(app)
     register_extensions(app)
     security_headers.init_app(app)
     register_blueprints(app)
@@ -75,7 +78,9 @@ def register_blueprints(app: Flask) -> None:
     """Mount the public pages, the JSON API, the questionnaire and the curation workspace."""
     from app.blueprints import (
         accounts,
+        alerts,
         api,
+        app_shell,
         boundaries,
         confirm,
         curation,
@@ -90,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
         questionnaire,
         region,
         registration,
+        shortlist,
         staff,
         transfer,
     )
@@ -98,8 +104,11 @@ def register_blueprints(app: Flask) -> None:
     # Ids in URLs beyond PostgreSQL's integer range give 404 instead of an overflow (500).
     app.url_map.converters["int"] = Int4Converter
     app.register_blueprint(public.bp)
+    app.register_blueprint(app_shell.bp)  # the manifest, /sw.js and /offline
+    app.register_blueprint(shortlist.bp)
     app.register_blueprint(events.bp, url_prefix="/veranstaltungen")
     app.register_blueprint(registration.bp, url_prefix="/veranstaltungen")
+    app.register_blueprint(alerts.bp, url_prefix="/suchauftrag")
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(region.bp, url_prefix="/region")
     from app.blueprints import ogc  # OGC API – Features for GIS clients (QGIS)

@@ -296,6 +296,7 @@ def serve_command(host: str, port: int):
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
+    from app.cli_alerts import alerts_group
     from app.cli_events import events_group
     from app.cli_layers import layers_group
     from app.cli_region import region_group
@@ -308,6 +309,7 @@ def register(app: Flask) -> None:
         boundaries_group,
         layers_group,
         events_group,
+        alerts_group,
         region_group,
         create_staff_command,
         send_reminders_command,

@@ -27,6 +27,8 @@ from questionnaire import DefinitionError, load_definition
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("production", "development", "testing")
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+#: Where "Route" links go: a routing page that takes the destination as {lat} and {lon}.
+DEFAULT_ROUTE_URL = "https://www.openstreetmap.org/directions?to={lat}%2C{lon}"
 DEFAULT_TILE_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende'
 )
@@ -34,6 +36,9 @@ DEFAULT_TILE_ATTRIBUTION = (
 DEFAULT_TILE_ATTRIBUTIONS = {
     "de": DEFAULT_TILE_ATTRIBUTION,
     "en": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    "tr": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> katkıcıları',
+    "ar": '&copy; مساهمو <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+    "uk": '&copy; учасники <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
 }
 #: The settings read from the environment; anything else in ``create_app(config)`` is passed
 #: to Flask's config unchanged.
@@ -67,6 +72,8 @@ ENV_SETTINGS = (
     "FEED_MAX_BYTES",
     "FEED_TIMEOUT_SECONDS",
     "EMBED_FRAME_ANCESTORS",
+    "ROUTE_URL",
+    "SERVICE_WORKER",
 )
 
 
@@ -76,6 +83,13 @@ class ConfigError(RuntimeError):
 
 #: The region a deployment covers when REGION is not set.
 DEFAULT_REGION = "emscher-lippe"
+#: The name search's typo tolerance (0 to 1): the pg_trgm strict word similarity a word of an
+#: employer's name must reach to match a query word when the full text finds nothing. Set on
+#: every database connection as ``pg_trgm.strict_word_similarity_threshold``, so that the
+#: trigram index serves the condition (app.features.employers.text_condition). Tuned on the
+#: region's names: "Bäkerei" ~ "Bäckerei" 0.55, "Hofman" ~ "Hoffmann" 0.45, "Bank" ~ "Bäckerei"
+#: 0.17, "Bäkerei" ~ "Dachdeckerei" 0.29.
+NAME_SIMILARITY = 0.4
 
 
 def local_database_name(region_key: str) -> str:
@@ -128,6 +142,23 @@ def parse_tile_url(value: str) -> str:
     return value
 
 
+def parse_route_url(value: str) -> str:
+    """Check ROUTE_URL: an http(s) URL template of a routing page with the placeholders {lat}
+    and {lon} (the destination) and no others."""
+    example = f"such as {DEFAULT_ROUTE_URL}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"ROUTE_URL {value!r} must be an http(s) URL {example}.")
+    missing = [p for p in ("{lat}", "{lon}") if p not in value]
+    if missing:
+        raise ConfigError(f"ROUTE_URL {value!r} lacks the placeholder(s) {', '.join(missing)}.")
+    if re.search(r"[{}]", value.replace("{lat}", "").replace("{lon}", "")):
+        raise ConfigError(
+            f"ROUTE_URL {value!r} may hold only the placeholders {{lat}} and {{lon}} in braces."
+        )
+    return value
+
+
 def tile_origin(tile_url: str) -> str:
     """The scheme and host a browser contacts for tiles (``{s}`` subdomains kept as pattern)."""
     parts = urlsplit(tile_url)
@@ -161,6 +192,7 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         local_database = True
 
     tile_url = parse_tile_url(raw["TILE_URL"] or DEFAULT_TILE_URL)
+    route_url = parse_route_url((raw["ROUTE_URL"] or DEFAULT_ROUTE_URL).strip())
     attribution = raw["TILE_ATTRIBUTION"]
     if attribution is None:
         if raw["TILE_URL"] and raw["TILE_URL"] != DEFAULT_TILE_URL:
@@ -204,14 +236,24 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": _secret_key(raw["SECRET_KEY"], app_env, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url.render_as_string(hide_password=False),
-        # JIT compilation costs more than it saves on these short interactive queries.
+        # JIT compilation costs more than it saves on these short interactive queries; the
+        # name search's trigram threshold (NAME_SIMILARITY) holds for every connection.
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": True,
-            "connect_args": {"connect_timeout": 5, "options": "-c jit=off"},
+            "connect_args": {
+                "connect_timeout": 5,
+                "options": "-c jit=off"
+                f" -c pg_trgm.strict_word_similarity_threshold={NAME_SIMILARITY}",
+            },
         },
         "LOCAL_DATABASE": local_database,
         "TILE_URL": tile_url,
         "TILE_ATTRIBUTION": attribution,
+        "ROUTE_URL": route_url,
+        # The installable app's offline cache; "false" also removes an installed worker from
+        # visitors' browsers. Off in tests unless a test switches it on (a browser closed during
+        # the worker's install cuts its requests off, which the test server reports).
+        "SERVICE_WORKER": _flag(raw, "SERVICE_WORKER", default=app_env != "testing"),
         "REGION": region,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "CLUSTER_THRESHOLD": cluster_threshold,
@@ -295,6 +337,16 @@ def frame_ancestors(value: str | None) -> str:
     if parts != ["*"] and "'self'" not in parts:
         parts.insert(0, "'self'")  # the builder's preview frames the embed pages itself
     return " ".join(part.rstrip("/") if "://" in part else part for part in parts)
+
+
+def _flag(raw: Mapping, key: str, *, default: bool) -> bool:
+    """A true/false setting, or its default when unset."""
+    value = (raw[key] or "").strip().lower()
+    if not value:
+        return default
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{key} {raw[key]!r} must be true or false.")
+    return value in ("true", "1", "yes")
 
 
 def _whole_number(raw: Mapping, key: str, default: int, minimum: int = 1) -> int:

@@ -1,5 +1,6 @@
 """Extension singletons, initialised in the app factory, so nothing imports the app object."""
 
+from flask import session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,6 +33,22 @@ babel = Babel()
 # Storage from RATELIMIT_STORAGE_URI: memory:// counts per process, so several workers need
 # Redis (redis://...).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-login_manager = LoginManager()
+
+
+class StaffLoginManager(LoginManager):
+    """Flask-Login's manager, protecting only sessions that carry a signed-in user.
+
+    A visitor's session holds no user, only a CSRF token; "strong" protection would find it
+    without the identifier of a sign-in and rewrite it on every page (and the page would set
+    the cookie again, so no cache could keep it: see :mod:`app.cache_policy`).
+    """
+
+    def _session_protection_failed(self) -> bool:
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
+
+
+login_manager = StaffLoginManager()
 # "strong": a session cookie used from another browser or address is dropped at once.
 login_manager.session_protection = "strong"

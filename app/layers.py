@@ -1,7 +1,9 @@
 """Layer kinds are configuration, not code.
 
 A layer kind (childcare, housing, transit, training, or one configured later such as
-"arztpraxen") has a key, a name in German and English, a colour and a short symbol for its
+"arztpraxen") has a key, a name in German and English (and optionally in the other interface
+languages, :data:`OTHER_LANGUAGES`: ``name_tr``, ``label_ar``, …; English stands in for a
+missing one), a colour and a short symbol for its
 markers, the attributes to show in order with their labels, and whether employers can be
 filtered by their distance to it (``proximity``). The kinds are read from
 ``app/data/layer_kinds.json``, or from the file named by the setting ``LAYER_KINDS``, once at
@@ -16,7 +18,11 @@ File format::
                 "proximity_label_de": "Haltestelle im Umkreis",      (optional)
                 "proximity_label_en": "Transit stop nearby",         (optional)
                 "fields": [{"key": "lines", "label_de": "Linien", "label_en": "Lines"}],
-                "attribution": "Haltestellen: Deutsche Bahn AG, CC BY 4.0"}]}  (optional)
+                "attribution": "Haltestellen: Deutsche Bahn AG, CC BY 4.0"}],  (optional)
+     "translations": "Where the names in tr, ar, uk come from"}             (optional)
+
+Every text ending in ``_de`` or ``_en`` may also be given as ``_tr``, ``_ar`` and ``_uk``
+(``name_tr``, ``proximity_label_ar``, a field's ``label_uk``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from app.i18n import LANGUAGES
+
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "layer_kinds.json"
 #: Keys of kinds: lower case, usable in URLs, CSS class names and the ``within`` parameter.
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -35,6 +43,16 @@ _FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,59}")
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 #: Keys that name other things on the map or in the API.
 RESERVED_KEYS = frozenset({"employers", "features", "list"})
+#: The interface languages besides German and English: their texts are optional.
+OTHER_LANGUAGES = tuple(code for code in LANGUAGES if code not in ("de", "en"))
+
+#: Texts in :data:`OTHER_LANGUAGES`, as (language, text) pairs (hashable, like the kinds).
+Translations = tuple[tuple[str, str], ...]
+
+
+def _translated(translations: Translations, language: str) -> str:
+    """The text in ``language`` from ``translations`` ("" when it is not given)."""
+    return dict(translations).get(language, "")
 
 
 class LayerKindsError(ValueError):
@@ -48,10 +66,13 @@ class LayerField:
     key: str
     label_de: str
     label_en: str
+    labels: Translations = ()
 
     def label(self, language: str = "de") -> str:
-        """The label in ``language`` (German unless English is asked for)."""
-        return self.label_en if language == "en" else self.label_de
+        """The label in ``language`` (English for a language it is not given in)."""
+        if language == "de":
+            return self.label_de
+        return _translated(self.labels, language) or self.label_en
 
 
 @dataclass(frozen=True)
@@ -67,19 +88,28 @@ class LayerKind:
     proximity: bool = False
     proximity_label_de: str = ""
     proximity_label_en: str = ""
+    names: Translations = ()
+    proximity_labels: Translations = ()
     #: Plain text naming where the shown data come from (licence), added to the map's
     #: attribution while the layer is shown.
     attribution: str = ""
 
     def name(self, language: str = "de") -> str:
-        """The kind's name in ``language``."""
-        return self.name_en if language == "en" else self.name_de
+        """The kind's name in ``language`` (English for a language it is not given in)."""
+        if language == "de":
+            return self.name_de
+        return _translated(self.names, language) or self.name_en
 
     def proximity_label(self, language: str = "de") -> str:
         """The label of the employer filter "<kind> within N m"."""
-        if language == "en":
-            return self.proximity_label_en or f"{self.name_en} nearby"
-        return self.proximity_label_de or f"{self.name_de} im Umkreis"
+        if language == "de":
+            return self.proximity_label_de or f"{self.name_de} im Umkreis"
+        translated = _translated(self.proximity_labels, language)
+        if translated:
+            return translated
+        if language in OTHER_LANGUAGES and _translated(self.names, language):
+            return self.name(language)
+        return self.proximity_label_en or f"{self.name_en} nearby"
 
     @property
     def marker(self) -> dict[str, str]:
@@ -111,6 +141,14 @@ def _text(entry: dict, name: str, where: str, *, required: bool = True, limit: i
             else f"{where}: {name!r} must be a text of at most {limit} characters."
         )
     return value.strip()
+
+
+def _translations(entry: dict, name: str, where: str) -> Translations:
+    """The optional texts ``<name>_<language>`` of :data:`OTHER_LANGUAGES` that are given."""
+    texts = (
+        (code, _text(entry, f"{name}_{code}", where, required=False)) for code in OTHER_LANGUAGES
+    )
+    return tuple((code, text) for code, text in texts if text)
 
 
 def _kind(entry, index: int) -> LayerKind:
@@ -153,6 +191,7 @@ def _kind(entry, index: int) -> LayerKind:
                 field_key,
                 _text(item, "label_de", f"{where} field {field_key!r}"),
                 _text(item, "label_en", f"{where} field {field_key!r}"),
+                _translations(item, "label", f"{where} field {field_key!r}"),
             )
         )
     return LayerKind(
@@ -165,6 +204,8 @@ def _kind(entry, index: int) -> LayerKind:
         proximity=proximity,
         proximity_label_de=_text(entry, "proximity_label_de", where, required=False),
         proximity_label_en=_text(entry, "proximity_label_en", where, required=False),
+        names=_translations(entry, "name", where),
+        proximity_labels=_translations(entry, "proximity_label", where),
         attribution=_text(entry, "attribution", where, required=False, limit=300),
     )
 

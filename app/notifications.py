@@ -9,19 +9,21 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Flask, current_app, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from app.i18n import DEFAULT_LANGUAGE
+from app.features.filters import FilterError
+from app.i18n import DEFAULT_LANGUAGE, current_language
 from app.models import (
     Company,
     CompanyStatus,
     EventRegistration,
+    JobAlert,
     Organisation,
     QuestionnaireDraft,
     StaffUser,
 )
-from app.services import curation, freshness, mail, registrations
+from app.services import alerts, apprenticeships, curation, freshness, mail, registrations
 from app.services import questionnaire as questionnaire_service
 from app.services.mail import Mail
 
@@ -46,8 +48,13 @@ def init_app(app: Flask) -> None:
             "edit_link": edit_link_mail,
             **{kind: partial(registration_mail, kind) for kind in REGISTRATION_SUBJECTS},
             "feed_broken": feed_broken_mail,
+            "alert_confirm": alert_confirm_mail,
+            "alert_exists": alert_exists_mail,
+            "alert_limit": alert_limit_mail,
+            "alert_digest": alert_digest_mail,
         },
     )
+    mail.add_delivery_listener(app, alerts.delivery_outcome)
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -183,3 +190,149 @@ def feed_broken_mail(organisation: Organisation, recipient: StaffUser, error: st
             link=link,
         )
     return Mail(recipient.email, subject, body)
+
+
+# --- job alerts -------------------------------------------------------------------------------
+
+
+def _in_language(language: str) -> dict:
+    """The ``lang`` argument of a link for a reader of ``language`` (none for German)."""
+    return {"lang": language} if language != DEFAULT_LANGUAGE else {}
+
+
+def alert_links(alert: JobAlert) -> dict[str, str]:
+    """The alert's personal links (unsubscribe, change the search) and the map with its
+    search, in the subscriber's language."""
+    language = _in_language(alert.language)
+    token = alerts.link_token(alert)
+    search = dict(alerts.search_args(alert).items())
+    return {
+        "unsubscribe_link": absolute_url("alerts.unsubscribe", token=token, **language),
+        "change_link": absolute_url("alerts.change", token=token, **language),
+        "map_link": absolute_url("public.index", **search, **language),
+    }
+
+
+def alert_search_lines(alert: JobAlert) -> list[str]:
+    """The alert's search in words ("Branche: Baugewerbe"), in the interface language."""
+    try:
+        rows = alerts.describe(alerts.search_of(alert))
+    except FilterError:  # a code withdrawn since: show the search as it was stored
+        return [alert.filter_query]
+    return [f"{label}: {value}" for label, value in rows] or [
+        _("Alle Arbeitgeber der Region (kein Filter)")
+    ]
+
+
+def alert_confirm_mail(alert: JobAlert) -> Mail:
+    """The double opt-in: the link that confirms the alert, in the subscriber's language."""
+    with force_locale(alert.language):
+        token = alerts.confirm_token(alert)
+        body = render_template(
+            "alerts/mail_confirm.txt",
+            search=alert_search_lines(alert),
+            confirm_link=absolute_url(
+                "alerts.confirm", token=token, **_in_language(alert.language)
+            ),
+            days=alerts.UNCONFIRMED_DAYS,
+        )
+        return Mail(alert.email, _("Bitte bestätigen Sie Ihren Suchauftrag"), body)
+
+
+def alert_exists_mail(alert: JobAlert) -> Mail:
+    """Tell an address that asked again for a search it has that the alert exists, with its
+    links (the page said only "check your e-mail")."""
+    with force_locale(alert.language):
+        body = render_template(
+            "alerts/mail_exists.txt", search=alert_search_lines(alert), **alert_links(alert)
+        )
+        return Mail(alert.email, _("Diesen Suchauftrag haben Sie schon"), body)
+
+
+def alert_limit_mail(address: str, language: str, owned: list[JobAlert]) -> Mail:
+    """Tell an address that has the most alerts one may keep that no new one was stored, with
+    each alert's search and unsubscribe link."""
+    with force_locale(language):
+        body = render_template(
+            "alerts/mail_limit.txt",
+            limit=len(owned),
+            alerts=[(alert_search_lines(alert), alert_links(alert)) for alert in owned],
+        )
+        return Mail(address, _("Kein weiterer Suchauftrag möglich"), body)
+
+
+def _offers_text(company: Company) -> str:
+    """What an employer offers, in one line (as the list on the start page says it)."""
+    parts = []
+    trained = apprenticeships.for_company(company)
+    if trained:
+        parts.append(_("Ausbildung") + ": " + ", ".join(row["label"] for row in trained))
+    elif company.offers_apprenticeships:
+        parts.append(_("Ausbildung"))
+    if company.offers_internships:
+        parts.append(_("Praktikum"))
+    if company.open_positions:
+        parts.append(
+            ngettext("%(num)d offene Stelle", "%(num)d offene Stellen", company.open_positions)
+        )
+    return " · ".join(parts)
+
+
+def _change_texts(change: alerts.OfferChange) -> list[str]:
+    """How an employer's offers grew, one line each."""
+    lines = []
+    if change.apprenticeships:
+        rows = apprenticeships.shown(change.apprenticeships, current_language())
+        occupations = ", ".join(row["label"] for row in rows)
+        lines.append(_("Neue Ausbildungsplätze: %(occupations)s", occupations=occupations))
+    if change.apprenticeship:
+        lines.append(_("Bildet jetzt aus"))
+    if change.internships:
+        lines.append(_("Bietet jetzt Praktika an"))
+    if change.jobs:
+        lines.append(
+            ngettext("Jetzt %(num)d offene Stelle", "Jetzt %(num)d offene Stellen", change.jobs)
+        )
+    return lines
+
+
+def _digest_item(company: Company, language: str, lines: list[str]) -> dict:
+    place = " ".join(part for part in (company.postal_code, company.town) if part)
+    return {
+        "name": " ".join(company.name.split()),
+        "place": place,
+        "lines": [line for line in lines if line],
+        "link": absolute_url("public.employer", slug=company.slug, **_in_language(language)),
+    }
+
+
+def alert_digest_mail(digest: alerts.Digest) -> Mail:
+    """The weekly mail of an alert: the employers that newly match and those whose offers
+    grew, with links to their pages, the map with the search, the link to change the search
+    and the unsubscribe link (also as RFC 8058 List-Unsubscribe headers)."""
+    alert = digest.alert
+    with force_locale(alert.language):
+        new = [_digest_item(c, alert.language, [_offers_text(c)]) for c in digest.new]
+        changed = [
+            _digest_item(c, alert.language, _change_texts(change)) for c, change in digest.changed
+        ]
+        links = alert_links(alert)
+        total = len(new) + len(changed) + digest.more
+        body = render_template(
+            "alerts/mail_digest.txt",
+            search=alert_search_lines(alert),
+            new=new,
+            changed=changed,
+            more=digest.more,
+            **links,
+        )
+        subject = ngettext(
+            "%(num)d Neuigkeit zu Ihrem Suchauftrag",
+            "%(num)d Neuigkeiten zu Ihrem Suchauftrag",
+            total,
+        )
+    headers = {
+        "List-Unsubscribe": f"<{links['unsubscribe_link']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return Mail(alert.email, subject, body, headers)

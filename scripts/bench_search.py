@@ -84,6 +84,10 @@ REQUESTS = [
     ("list page 50 by name", "/api/employers/list?page=50"),
     ("list by distance", "/api/employers/list?near=45657&radius_km=25"),
     ("list with text", "/api/employers/list?q=Elektro"),
+    ("text with a typo 'Bäkerei' (fallback), zoom 10", "/api/employers?q=B%C3%A4kerei&zoom=10"),
+    ("list with a typo, with suggestion", "/api/employers/list?q=Elektrotecknik"),
+    ("list with a typo in one name", "/api/employers/list?q=B%C3%A4kerei%204711"),
+    ("list, nothing similar", "/api/employers/list?q=xqzvwj"),
     ("transit stop within 500 m, zoom 10", "/api/employers?within=transit:500&zoom=10"),
     (
         "transit 500 m + childcare 1000 m + sector",
@@ -150,11 +154,21 @@ def main() -> None:
             f"{body['total']:>9,} {size:>9,}"
         )
     print_plan(app, "/api/employers?within=transit:500,childcare:1000")
+    # A typo in one name (the synthetic names share eight words: for "Bäkerei" alone, one
+    # employer in eight matches and a sequential scan is the better plan).
+    print_plan(
+        app, "/api/employers?q=B%C3%A4kerei%204711", "ix_companies_name_trigram", "name search"
+    )
 
 
-def print_plan(app, path: str) -> None:
-    """The database's plan for the employers a request matches, and whether the proximity
-    condition uses the geography index of the layer features."""
+def print_plan(
+    app,
+    path: str,
+    index: str = "ix_layer_features_location_geography",
+    condition: str = "proximity",
+) -> None:
+    """The database's plan for the employers a request matches, and whether the ``condition``
+    uses ``index`` (by default: the proximity condition, the layer features' geography)."""
     from app.blueprints.filtering import request_filter
     from app.features import pipeline
     from app.features.employers import EMPLOYERS
@@ -163,12 +177,14 @@ def print_plan(app, path: str) -> None:
     with app.test_request_context(path):
         query = pipeline.matching(EMPLOYERS, request_filter()).with_only_columns(Company.id)
         sql = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
-        plan = db.session.execute(text(f"EXPLAIN {sql}")).scalars().all()
+        # As the driver's own SQL: the compiled "%%" of an operator such as pg_trgm's "%>>"
+        # becomes "%" again.
+        plan = db.session.connection().exec_driver_sql(f"EXPLAIN {sql}", ()).scalars().all()
     print(f"\nquery plan for {path}:")
     for line in plan:
         print(f"  {line}")
-    backed = any("ix_layer_features_location_geography" in line for line in plan)
-    print(f"proximity condition index-backed: {'yes' if backed else 'NO'}")
+    backed = any(index in line for line in plan)
+    print(f"{condition} condition index-backed: {'yes' if backed else 'NO'}")
 
 
 if __name__ == "__main__":

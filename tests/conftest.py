@@ -32,10 +32,14 @@ TILE_URL = "https://tiles.example.test/{z}/{x}/{y}.png"
 
 
 def test_database_url() -> URL:
-    """The URL of the database the tests may drop and create."""
+    """The URL of the database the tests may drop and create: one per pytest-xdist worker
+    (``kmu_atlas_test_gw0``, …), so workers never share rows."""
     if os.environ.get("TEST_DATABASE_URL"):
-        return parse_database_url(os.environ["TEST_DATABASE_URL"])
-    return local_database_url(PROJECT_ROOT / "instance", TEST_DATABASE)
+        url = parse_database_url(os.environ["TEST_DATABASE_URL"])
+    else:
+        url = local_database_url(PROJECT_ROOT / "instance", TEST_DATABASE)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return url.set(database=f"{url.database}_{worker}") if worker else url
 
 
 def recreate_database(url: URL) -> None:
@@ -101,7 +105,7 @@ def app(database_url):
         db.session.execute(
             text(
                 "TRUNCATE companies, staff_users, staff_login_failures, outbox_messages,"
-                " layer_features, organisations, events RESTART IDENTITY CASCADE"
+                " layer_features, organisations, events, job_alerts RESTART IDENTITY CASCADE"
             )
         )
         db.session.commit()

@@ -46,7 +46,8 @@ def feature_collection(key: str):
 
 @bp.get("/features/<key>/list")
 def feature_list(key: str):
-    """One page of a source's matching features, sorted, for the list beside the map."""
+    """One page of a source's matching features, sorted, for the list beside the map, with a
+    "did you mean" ``suggestion`` for a text search that found nothing or only similar names."""
     source = _source(key)
     feature_filter = request_filter(source)
     sort = parse_sort(request.args, feature_filter)
@@ -58,6 +59,7 @@ def feature_list(key: str):
             "pages": page.pages,
             "per_page": page.per_page,
             "sort": sort,
+            "suggestion": pipeline.suggestion(source, feature_filter, page.total),
             "items": [
                 {**source.properties(row), "distance_km": distance, "url": _detail_url(source, row)}
                 for row, distance in page.items

@@ -7,7 +7,7 @@ sources' declarations. They are written here once.
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from app.features import pipeline
@@ -52,6 +52,7 @@ def labels() -> dict[str, str]:
         "next": _("Nächste Seite"),
         "activeFilters": _("%(num)s aktiv", num="{n}"),
         "noResults": _("Keine Arbeitgeber gefunden. Versuchen Sie es mit weniger Filtern."),
+        "suggestion": _("Meinten Sie: %(suggestion)s?", suggestion="{suggestion}"),
         "legend": _("Legende"),
         "mapView": _("Kartenausschnitt"),
         "givenValue": _("„%(value)s“ (aus dem Link, ungültig)", value="{value}"),
@@ -59,6 +60,9 @@ def labels() -> dict[str, str]:
             "Auf der Karte: Umkreis von %(km)s km um %(place)s", km="{km}", place="{place}"
         ),
         "family": _("Familienfreundlich"),
+        "call": _("Anrufen"),
+        "writeEmail": _("E-Mail schreiben"),
+        "route": _("Route"),
         "fictional": _("Fiktives Beispiel (Demodaten)"),
     }
 
@@ -79,5 +83,6 @@ def atlas_config(map_parts: MapParts, *, page_url: str, family: list[dict], **ex
         "sizes": taxonomies.size_labels(),
         "family": family,
         "sources": pipeline.browser_declarations(source_urls),
+        "routeUrl": current_app.config["ROUTE_URL"],
         **extra,
     }

@@ -244,6 +244,7 @@ def detail(slug: str):
         dates=event_features.dates_of(event),
         place=event_features.place_text(event),
         map=configured_map(focus=point) if point else None,
+        point=point,
         companies=event_features.public_companies(event),
         booked_out=booked_out,
         structured_data=structured_data.event(event, url=_detail_url(event), booked_out=booked_out),

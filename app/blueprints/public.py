@@ -1,7 +1,9 @@
 """Public pages: the map with filters and list, employer detail pages, the health check."""
 
 from dataclasses import replace
+from urllib.parse import urlsplit
 
+from babel.units import format_unit
 from flask import (
     Blueprint,
     abort,
@@ -12,7 +14,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal
+from flask_babel import get_locale
 
 from app.blueprints.atlas_config import atlas_config
 from app.blueprints.filtering import request_filter
@@ -23,7 +25,12 @@ from app.features.filters import FilterError, parse_page, parse_sort
 from app.i18n import current_language, language_name
 from app.map import configured_map, tile_attribution
 from app.notifications import absolute_url
-from app.page_links import language_versions, page_links
+from app.page_links import (
+    SINGLE_LANGUAGE_ENDPOINTS,
+    language_versions,
+    page_links,
+    single_language_versions,
+)
 from app.services import apprenticeships, employers, events, sitemap, structured_data, taxonomies
 from app.services.credits import credit_parts
 from app.services.health import check_health
@@ -40,18 +47,21 @@ bp.add_app_template_global(page_links, "page_links")
 @bp.get("/")
 def index():
     """The map with the filter panel and the accessible list of the same employers."""
-    error, employer_filter, page, sort = None, None, None, "name"
+    error, employer_filter, page, sort, suggestion = None, None, None, "name", None
     try:
         employer_filter = request_filter()
         sort = parse_sort(request.args, employer_filter)
         page = pipeline.list_page(EMPLOYERS, employer_filter, sort, parse_page(request.args))
         page = replace(page, items=[(EMPLOYERS.entity(row), km) for row, km in page.items])
+        suggestion = pipeline.suggestion(EMPLOYERS, employer_filter, page.total)
     except FilterError as exc:
         error = exc
     language = current_language()
     map_parts = configured_map()
     catalogue = taxonomies.catalogue(language)
     config = atlas_config(map_parts, page_url=url_for("public.index"), family=catalogue["family"])
+    # "Meinten Sie: {suggestion}?": the sentence around the link (plain text, autoescaped).
+    before, _placeholder, after = config["labels"]["suggestion"].partition("{suggestion}")
     return render_template(
         "public/index.html",
         region=current_app.config["REGION"],
@@ -61,6 +71,8 @@ def index():
         error=error,
         page=page,
         sort=sort,
+        suggestion=suggestion,
+        suggestion_text=(before, after),
         catalogue=catalogue,
         languages_in_use=taxonomies.languages_in_use(language),
         size_labels=config["sizes"],
@@ -85,6 +97,7 @@ def employer(slug: str):
         "public/employer.html",
         company=company,
         map=configured_map(focus=(lon, lat)),
+        point=(lon, lat),
         back_url=url_for("public.index", **back),
         language=language,
         size_labels=taxonomies.size_labels(),
@@ -102,10 +115,13 @@ def employer(slug: str):
 
 @bp.app_template_global("distance_text")
 def distance_text(metres: float) -> str:
-    """A straight-line distance as shown on pages: "450 m" (to 10 m) or "1,2 km"."""
+    """A straight-line distance as shown on pages: "450 m" (to 10 m) or "1,2 km", with the
+    units of the interface language (Babel's: "450 م" in Arabic, "1,2 км" in Ukrainian)."""
+    locale = get_locale()
     if metres < 1000:
-        return f"{int(round(metres, -1))} m"
-    return f"{format_decimal(round(metres / 1000, 1), format='#,##0.0')} km"
+        return format_unit(int(round(metres, -1)), "length-meter", "short", locale=locale)
+    kilometres = round(metres / 1000, 1)
+    return format_unit(kilometres, "length-kilometer", "short", format="#,##0.0", locale=locale)
 
 
 @bp.get("/healthz")
@@ -124,7 +140,13 @@ def favicon():
 
 #: Paths search engines should leave alone: the workspace, the questionnaire, the JSON API and
 #: the personal links of registrations. (The embed pages say ``noindex`` themselves.)
-ROBOTS_DISALLOW = ("/agentur/", "/mitmachen/", "/api/", "/veranstaltungen/abmelden/")
+ROBOTS_DISALLOW = (
+    "/agentur/",
+    "/mitmachen/",
+    "/api/",
+    "/veranstaltungen/abmelden/",
+    "/suchauftrag/",
+)
 
 
 def _sitemap_url(endpoint: str, lastmod=None, **values) -> list[sitemap.SitemapUrl]:
@@ -137,10 +159,18 @@ def _sitemap_url(endpoint: str, lastmod=None, **values) -> list[sitemap.SitemapU
     ]
 
 
+def _single_language_url(endpoint: str) -> list[sitemap.SitemapUrl]:
+    """The ``<url>`` of a page that exists in one language only (Leichte Sprache: German)."""
+    address = absolute_url(endpoint)
+    versions = single_language_versions(address, SINGLE_LANGUAGE_ENDPOINTS[endpoint])
+    return [sitemap.SitemapUrl(address, None, dict(versions))]
+
+
 @bp.get("/sitemap.xml")
 def sitemap_xml():
     """Every published employer's page and every public event's page that is not over, with
-    the start page, the event list and calendar and this site's "about" page."""
+    the start page, the event list and calendar, this site's "about" page and the page in
+    Leichte Sprache (German only: one entry)."""
     employer_pages = sitemap.published_employers()
     event_pages = sitemap.upcoming_events()
     urls = [
@@ -148,6 +178,8 @@ def sitemap_xml():
         *_sitemap_url("events.index", sitemap.latest(event_pages)),
         *_sitemap_url("events.calendar", sitemap.latest(event_pages)),
         *_sitemap_url("public.about"),
+        *_single_language_url("public.easy_language"),
+        *_sitemap_url("public.privacy"),
     ]
     for page in employer_pages:
         urls += _sitemap_url("public.employer", page.changed_at, slug=page.slug)
@@ -177,6 +209,20 @@ def robots_txt():
     return response
 
 
+@bp.get("/leichte-sprache")
+def easy_language():
+    """The atlas explained in Leichte Sprache (easy German; German only, whatever the interface
+    language: other languages get a note above it), with the agency as the contact."""
+    theme = getattr(current_app.config["REGION"], "theme", None)
+    agency = getattr(theme, "agency", None)
+    return render_template(
+        "public/easy_language.html",
+        region=current_app.config["REGION"],
+        agency=agency if agency is not None and not agency.empty else None,
+        german=current_language() == "de",
+    )
+
+
 @bp.get("/ueber")
 def about():
     """About the platform: who runs it, the software's licence, and every shipped data set
@@ -192,4 +238,27 @@ def about():
         agency=contacts[-1] if len(contacts) > 1 and contacts[-1] != contacts[0] else None,
         region_sources=getattr(region, "sources", ""),
         tile_credit=credit_parts(tile_attribution(current_language())),
+    )
+
+
+@bp.get("/datenschutz")
+def privacy():
+    """The privacy notice: what is stored when, and for how long (job alerts, event
+    registrations, the shortlist on the device, cookies, businesses' entries, the tile server).
+    A template the operator completes: their details come from the region's theme, the rest is
+    marked on the page."""
+    from app.services import alerts
+
+    region = current_app.config["REGION"]
+    theme = getattr(region, "theme", None)
+    contacts = [getattr(theme, role, None) for role in ("operator", "agency")]
+    contacts = [c for c in contacts if c is not None and not c.empty]
+    tile_host = (urlsplit(current_app.config["TILE_URL"]).hostname or "").replace("{s}.", "")
+    return render_template(
+        "public/privacy.html",
+        region=region,
+        controller=contacts[0] if contacts else None,
+        tile_host=tile_host,
+        unconfirmed_days=alerts.UNCONFIRMED_DAYS,
+        keep_days=events.KEEP_PAST_DAYS,
     )

@@ -8,13 +8,14 @@ them, and the same declarations reach the browser.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, literal, literal_column, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased, selectinload
 
+from app.extensions import db
 from app.features.filters import (
     FeatureFilter,
     Parameter,
@@ -39,6 +40,7 @@ from app.models import (
 )
 from app.models.company import OFFERS, SIZES
 from app.services import apprenticeships, entries
+from app.services.vocabulary_search import STOP_WORDS
 
 #: Columns only the agency's own exports hold: the contact person.
 PRIVATE_FIELDS = ("contact_name", "contact_email")
@@ -53,8 +55,14 @@ PUBLIC_FIELDS = (
 )
 #: The classification columns of an export (codes joined by ';').
 CODE_FIELDS = ("sectors", "occupations", "family", "apprenticeships")
-# The same folding as the database function atlas_fold (migration 0002).
-_FOLD = str.maketrans("äöüàáâãåèéêëìíîïòóôõùúûçñýÿ", "aouaaaaaeeeeiiiioooouuucnyy")
+# The same folding as the database function atlas_fold (migration 0010): letters with accents
+# to plain ones (the combining dot above, left by "İ".lower(), dropped), then ae, oe, ue.
+_FOLD = str.maketrans(
+    "äöüàáâãåèéêëìíîïòóôõùúûçñýÿışğąćęłńśźżčďěňřšťůžđășțţőűø",
+    "aouaaaaaeeeeiiiioooouuucnyyisgacelnszzcdenrstuzdasttouo",
+    "\u0307",
+)
+_DIGRAPHS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 _WORD = re.compile(r"[^\W_]+")
 #: German collation for sorting names (ICU, available on every PostgreSQL built with ICU).
 NAME_COLLATION = "de-x-icu"
@@ -63,8 +71,19 @@ APPRENTICESHIP_CODE = CompanyApprenticeship.__table__.c.code
 
 
 def fold_for_search(text: str) -> str:
-    """Fold text the way ``atlas_fold`` does in the database."""
-    return text.lower().replace("ß", "ss").translate(_FOLD)
+    """Fold text the way ``atlas_fold`` does in the database: lower case, ß as ss, letters
+    without accents, and ae, oe, ue as a, o, u ("Baeckerei", "Bäckerei" -> "backerei")."""
+    folded = text.lower().replace("ß", "ss").translate(_FOLD)
+    for digraph, vowel in _DIGRAPHS:
+        folded = folded.replace(digraph, vowel)
+    return folded
+
+
+def _prefix_query(words: list[str]):
+    """The German full-text query that every one of ``words`` (folded) matches, each also as a
+    word beginning."""
+    terms = " & ".join(f"{word}:*" for word in words)
+    return func.to_tsquery(literal_column("'german'::regconfig"), terms)
 
 
 def text_query(text: str):
@@ -72,8 +91,77 @@ def text_query(text: str):
     words = _WORD.findall(fold_for_search(text))
     if not words:
         return None
-    terms = " & ".join(f"{word}:*" for word in words)
-    return func.to_tsquery(literal_column("'german'::regconfig"), terms)
+    return _prefix_query(words)
+
+
+def similarity_words(text: str) -> list[str]:
+    """The folded words of ``text`` the typo-tolerant fallback compares: small words such as
+    "und" or "der" are left out, unless there is nothing else."""
+    words = _WORD.findall(fold_for_search(text))
+    return [word for word in words if word not in STOP_WORDS] or words
+
+
+def folded_name():
+    """The employer's folded name, as the trigram index ``ix_companies_name_trigram`` holds it."""
+    return func.atlas_fold(Company.name)
+
+
+def _word_found(word: str):
+    """The entry's full text has ``word`` (folded) as a word beginning."""
+    return Company.search_vector.op("@@")(_prefix_query([word]))
+
+
+def _word_similar(word: str):
+    """The entry's folded name has a word (or run of words) whose trigrams are at least
+    :data:`app.config.NAME_SIMILARITY` similar to ``word`` (pg_trgm's strict word similarity,
+    ``%>>``, served by the trigram index; the threshold is the connection's
+    ``pg_trgm.strict_word_similarity_threshold``)."""
+    return folded_name().op("%>>")(word)
+
+
+def text_condition(text: str):
+    """The ``q`` filter: the full text (:func:`text_query`); when that finds no published
+    employer at all, the typo-tolerant fallback: every word of the query (but small words, see
+    :func:`similarity_words`) is a word beginning in the full text or similar to a word of the
+    name ("Bäkerei" finds "Bäckerei Schulte", "Bank" does not).
+
+    One SQL condition, so the map, list, counts, exports and alerts agree. The ``NOT EXISTS``
+    over the published entries does not depend on the row: PostgreSQL evaluates it once.
+    None when the text has no words."""
+    tsquery = text_query(text)
+    if tsquery is None:
+        return None
+    published = aliased(Company)
+    found_anywhere = exists().where(
+        published.status == CompanyStatus.PUBLISHED,
+        published.search_vector.op("@@")(tsquery),
+    )
+    similar = and_(*(or_(_word_found(w), _word_similar(w)) for w in similarity_words(text)))
+    return or_(Company.search_vector.op("@@")(tsquery), and_(~found_anywhere, similar))
+
+
+def found_by_text(text: str) -> bool:
+    """Whether the full text alone finds a published employer for ``text`` (False: the ``q``
+    filter uses its typo-tolerant fallback)."""
+    tsquery = text_query(text)
+    if tsquery is None:
+        return False
+    condition = exists().where(
+        Company.status == CompanyStatus.PUBLISHED, Company.search_vector.op("@@")(tsquery)
+    )
+    return bool(db.session.scalar(select(condition)))
+
+
+def _closest_name_word(word: str):
+    """The word of the employer's name (as written) most similar to ``word`` (folded)."""
+    name_word = func.regexp_split_to_table(Company.name, r"[^[:alnum:]]+").column_valued("w")
+    return (
+        select(name_word)
+        .where(name_word != "")
+        .order_by(func.strict_word_similarity(word, func.atlas_fold(name_word)).desc(), name_word)
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def municipality_parameter() -> Parameter:
@@ -328,9 +416,49 @@ class EmployerSource:
             query = query.where(_linked(APPRENTICESHIP_CODE, sorted(f.apprenticeships)))
         if f.languages:
             query = query.where(Company.languages.overlap(sorted(f.languages)))
-        if f.text and (tsquery := text_query(f.text)) is not None:
-            query = query.where(Company.search_vector.op("@@")(tsquery))
+        if f.text and (condition := text_condition(f.text)) is not None:
+            query = query.where(condition)
         return query
+
+    def suggest(self, f: EmployerFilter, total: int) -> str | None:
+        """The "did you mean" for a text search that found ``total`` employers, a spelling that
+        published employers under the same filter use, or None.
+
+        Only when the search found nothing or only through the typo-tolerant fallback. The
+        suggestion comes from the name of one published employer that passes the other
+        filters and whose name is similar to the query by the fallback's rules (the best by
+        similarity, then by name). Each query word that is not a word beginning in that
+        employer's full text is replaced by the most similar word of its name ("Bäkerei
+        Marl" -> "Bäckerei Marl"), so searching the suggestion finds that employer."""
+        from app.features.pipeline import matching
+
+        if not f.text or text_query(f.text) is None:
+            return None
+        if total and found_by_text(f.text):
+            return None
+        words = sorted(set(similarity_words(f.text)))
+        picks, conditions, score = [], [], literal(0.0)
+        for index, word in enumerate(words):
+            found = _word_found(word)
+            conditions.append(or_(found, _word_similar(word)))
+            likeness = func.strict_word_similarity(word, folded_name())
+            score = score + case((found, 1.0), else_=likeness)
+            # None where the word is found as typed, else the name's word most like it.
+            picks.append(case((found, None), else_=_closest_name_word(word)).label(f"w{index}"))
+        candidates = matching(self, replace(f, text=""), use_view=False).where(*conditions)
+        best = db.session.execute(
+            candidates.with_only_columns(*picks)
+            .order_by(score.desc(), *self.name_order, Company.id)
+            .limit(1)
+        ).first()
+        if best is None:
+            return None
+        replacements = dict(zip(words, best, strict=True))
+        typed = _WORD.findall(f.text)
+        suggestion = " ".join(replacements.get(fold_for_search(word)) or word for word in typed)
+        if fold_for_search(suggestion) == fold_for_search(" ".join(typed)):
+            return None
+        return suggestion
 
     def with_details(self, query: Select) -> Select:
         """The classifications that ``properties`` reads, loaded in a few queries."""

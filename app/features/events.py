@@ -342,8 +342,9 @@ class EventSource:
                 "fields": [
                     {"key": "kind_label", "label": _("Art")},
                     {"key": "when", "label": _("Nächster Termin")},
-                    {"key": "place", "label": _("Ort")},
-                    {"key": "organiser", "label": _("Veranstalter")},
+                    # The organisers' own texts, German as written (``lang`` in the popup).
+                    {"key": "place", "label": _("Ort"), "lang": "de"},
+                    {"key": "organiser", "label": _("Veranstalter"), "lang": "de"},
                 ],
                 "attribution": "",
             },

@@ -85,8 +85,11 @@ class LayerSource:
 
     def declaration_extras(self) -> dict:
         """What the browser needs besides the common declaration: the kind (colour, symbol,
-        field labels) and that the layer starts switched off."""
-        return {"layer": self.kind.declaration(current_language()), "initiallyShown": False}
+        field labels; the fields' values are data, German as written: ``lang``) and that the
+        layer starts switched off."""
+        layer = self.kind.declaration(current_language())
+        layer["fields"] = [{**field, "lang": "de"} for field in layer["fields"]]
+        return {"layer": layer, "initiallyShown": False}
 
 
 def feature_properties(kind: LayerKind, feature: LayerFeature) -> dict:

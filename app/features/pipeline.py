@@ -269,6 +269,14 @@ def list_page(
     return ListPage(items, total, page, per_page)
 
 
+def suggestion(source: FeatureSource, f: FeatureFilter, total: int) -> str | None:
+    """The "did you mean" for a text search that found ``total`` features: what the source's
+    ``suggest(filter, total)`` proposes (from its public rows only), or None for a source
+    without it."""
+    suggest = getattr(source, "suggest", None)
+    return suggest(f, total) if suggest is not None else None
+
+
 def _km(metres: float | None) -> float | None:
     return None if metres is None else round(metres / 1000, 2)
 

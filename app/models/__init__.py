@@ -1,5 +1,6 @@
 """The data model: typed SQLAlchemy 2 models on PostGIS (geometries in EPSG:4326)."""
 
+from app.models.alerts import JobAlert
 from app.models.company import (
     Company,
     CompanyApprenticeship,
@@ -61,6 +62,7 @@ __all__ = [
     "FamilyCriterion",
     "GeocodeCache",
     "ImportUpload",
+    "JobAlert",
     "KldbArea",
     "KldbGroup",
     "LayerFeature",

@@ -136,7 +136,8 @@ class Company(db.Model):
     offers_internships: Mapped[bool] = mapped_column(Boolean, default=False)
     open_positions: Mapped[int] = mapped_column(Integer, default=0)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(2)), default=list)
-    #: German full text of name and description, with umlauts and ß folded (see atlas_fold).
+    #: German full text of name and description, folded by atlas_fold (umlauts, ß, accents,
+    #: ae/oe/ue).
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR,
         Computed(
@@ -211,6 +212,17 @@ class Company(db.Model):
 
     def __repr__(self) -> str:
         return f"<Company {self.id} {self.name!r} {self.status}>"
+
+
+# The name search's typo-tolerant fallback: trigrams (pg_trgm) of the folded names of published
+# employers (see app.features.employers.text_condition).
+Index(
+    "ix_companies_name_trigram",
+    func.atlas_fold(Company.name).label("folded_name"),
+    postgresql_using="gin",
+    postgresql_ops={"folded_name": "gin_trgm_ops"},
+    postgresql_where=text("status = 'published'"),
+)
 
 
 class FamilyCertificate(db.Model):

@@ -95,7 +95,8 @@ class OutboxMessage(db.Model):
     """Every e-mail the app sends, kept as a record (and the only delivery in development).
 
     ``purpose`` (e.g. "resume") and ``draft_id`` say why a message was sent; mail that anyone
-    can trigger (the resume link) is limited by counting these records.
+    can trigger (the resume link) is limited by counting these records. ``headers`` are extra
+    header fields sent with it (e.g. List-Unsubscribe).
     """
 
     __tablename__ = "outbox_messages"
@@ -113,3 +114,5 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str] = mapped_column(Text, default="")
+    #: Extra header fields (name -> value), e.g. List-Unsubscribe and List-Unsubscribe-Post.
+    headers: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")

@@ -36,8 +36,13 @@ class Occupation:
     en: str
 
     def name(self, language: str = "de") -> str:
-        """The name in ``language`` (German unless English is asked for)."""
-        return self.en if language == "en" and self.en else self.de
+        """The name in ``language``: English when asked for, else German (the occupations'
+        official titles, also for Turkish, Arabic and Ukrainian)."""
+        return self.en if self.name_language(language) == "en" else self.de
+
+    def name_language(self, language: str = "de") -> str:
+        """The language :meth:`name` gives for ``language`` ("de" or "en"), for ``lang``."""
+        return "en" if language == "en" and self.en else "de"
 
 
 @cache
@@ -79,6 +84,12 @@ def label(code: str, language: str = "de") -> str:
     return occupation.name(language) if occupation else code
 
 
+def label_language(code: str, language: str = "de") -> str:
+    """The language of :func:`label` for ``language`` (German for an unknown code)."""
+    occupation = by_code().get(code)
+    return occupation.name_language(language) if occupation else "de"
+
+
 def choices(language: str | None = None) -> list[tuple[str, str]]:
     """(code, name) of every occupation, sorted by name in ``language`` (the interface
     language unless given), for the pickers and the filter panel."""
@@ -112,14 +123,21 @@ def _places(value) -> int | None:
 
 
 def shown(items, language: str = "de") -> list[dict]:
-    """``[{"code", "name", "places", "label"}]`` for pages, popups and summaries, sorted by
-    name; ``label`` is the name with the places ("Bäcker/in (2 Plätze)") when given."""
+    """``[{"code", "name", "places", "label", "lang"}]`` for pages, popups and summaries,
+    sorted by name; ``label`` is the name with the places ("Bäcker/in (2 Plätze)") when given,
+    ``lang`` the language of the name (German in Turkish, Arabic and Ukrainian pages)."""
     rows = []
     for item in items:
         code, places = _code_and_places(item)
         name = label(code, language)
         rows.append(
-            {"code": code, "name": name, "places": places, "label": _with_places(name, places)}
+            {
+                "code": code,
+                "name": name,
+                "places": places,
+                "label": _with_places(name, places),
+                "lang": label_language(code, language),
+            }
         )
     return sorted(rows, key=lambda row: row["name"].casefold())
 

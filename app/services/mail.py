@@ -10,6 +10,11 @@ raised) cannot undo the change.
 What a mail says and where its links point is the web layer's business: services ask
 :func:`compose` for the mail of a kind (``"decision"``, ``"reminder"``, …) and the writers that
 ``app/notifications.py`` registers on the app write it.
+
+A mail may carry extra header fields (``Mail.headers``, kept on the outbox row), e.g. RFC 8058's
+List-Unsubscribe. How an SMTP delivery went for its recipient (sent, refused for now, refused
+for good) is told to the listeners registered with :func:`add_delivery_listener` (job alerts
+forget an address the server refuses permanently).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -36,6 +41,12 @@ MAIL_LOCK_NAMESPACE = 0x3A11
 _QUEUED = "outbox_queued"
 #: The app extension that holds the mail writers by kind.
 WRITERS = "mail_writers"
+#: The app extension that holds the functions told how each SMTP delivery went.
+LISTENERS = "mail_delivery_listeners"
+#: How a delivery went for its recipient (what listeners are told).
+SENT = "sent"
+REFUSED_TEMPORARILY = "temporary"  # the server refused the recipient with a 4xx reply
+REFUSED_PERMANENTLY = "permanent"  # … with a 5xx reply: the address does not take mail
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class Mail:
     recipient: str
     subject: str
     body: str
+    #: Extra header fields (name -> value), e.g. List-Unsubscribe.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,14 @@ class MailLimit:
 def register_writers(app: Flask, writers: Mapping[str, Callable[..., Mail]]) -> None:
     """Give the app the functions that write each kind of mail (the web layer calls this)."""
     app.extensions[WRITERS] = dict(writers)
+
+
+def add_delivery_listener(app: Flask, listener: Callable[[str, str], None]) -> None:
+    """Have ``listener(recipient, outcome)`` called after every SMTP delivery attempt whose
+    outcome concerns the recipient (:data:`SENT`, :data:`REFUSED_TEMPORARILY`,
+    :data:`REFUSED_PERMANENTLY`). It runs after the commit, in the app context, and must
+    write through a connection of its own (``db.engine.begin()``); what it raises is logged."""
+    app.extensions.setdefault(LISTENERS, []).append(listener)
 
 
 def compose(kind: str, **values) -> Mail:
@@ -86,6 +107,7 @@ def queue(mail: Mail, *, purpose: str = "", draft_id: int | None = None) -> Outb
         transport=transport,
         purpose=purpose,
         draft_id=draft_id,
+        headers=dict(mail.headers),
     )
     if transport == "log":
         message.sent_at = func.now()  # the log line is all the delivery there is
@@ -166,9 +188,13 @@ def _deliver(message: OutboxMessage) -> None:
     if message.transport == "log":
         log.info("mail to %s: %s\n%s", message.recipient, message.subject, message.body)
         return
+    result = None  # a failure that says nothing about the recipient (network, our server)
     try:
-        _smtp_send(message.recipient, message.subject, message.body)
-        outcome = {"sent_at": func.now()}
+        _smtp_send(message.recipient, message.subject, message.body, message.headers)
+        outcome, result = {"sent_at": func.now()}, SENT
+    except smtplib.SMTPRecipientsRefused as exc:
+        log.error("mail to %s refused: %s", message.recipient, exc)
+        outcome, result = {"error": str(exc)}, refusal(exc)
     except (OSError, smtplib.SMTPException) as exc:
         log.error("mail to %s failed: %s", message.recipient, exc)
         outcome = {"error": str(exc)}
@@ -179,14 +205,31 @@ def _deliver(message: OutboxMessage) -> None:
             )
     except Exception:  # the mail went (or not); only its record is missing
         log.exception("could not record the delivery of outbox message %s", message.id)
+    if result is not None:
+        for listener in current_app.extensions.get(LISTENERS, ()):
+            try:
+                listener(message.recipient, result)
+            except Exception:  # the delivery is recorded; a listener cannot undo it
+                log.exception("delivery listener failed for outbox message %s", message.id)
 
 
-def _smtp_send(recipient: str, subject: str, body: str) -> None:
+def refusal(exc: smtplib.SMTPRecipientsRefused) -> str:
+    """Whether the server refused the recipients for good (every reply 5xx) or for now."""
+    codes = [code for code, _reply in exc.recipients.values()]
+    permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+    return REFUSED_PERMANENTLY if permanent else REFUSED_TEMPORARILY
+
+
+def _smtp_send(
+    recipient: str, subject: str, body: str, headers: Mapping[str, str] | None = None
+) -> None:
     config = current_app.config
     email = EmailMessage()
     email["From"] = config["MAIL_FROM"]
     email["To"] = recipient
     email["Subject"] = subject
+    for name, value in (headers or {}).items():
+        email[name] = value
     email.set_content(body)
     with smtplib.SMTP(config["MAIL_SMTP_HOST"], config["MAIL_SMTP_PORT"], timeout=10) as smtp:
         if config.get("MAIL_SMTP_STARTTLS"):

@@ -69,8 +69,9 @@ _EMPLOYER_EXTRA = {
                 "name": {"type": "string"},
                 "places": {"type": ["integer", "null"]},
                 "label": {"type": "string"},
+                "lang": {"type": "string", "enum": ["de", "en"]},
             },
-            "required": ["code", "name", "places", "label"],
+            "required": ["code", "name", "places", "label", "lang"],
             "additionalProperties": False,
         },
     },
@@ -262,7 +263,11 @@ def example_of(schema: dict, name: str = "") -> Any:
 def _descriptions() -> dict[str, str]:
     """What each parameter means, in the interface language."""
     return {
-        "q": _("Freitext: jedes Wort muss vorkommen (auch als Wortanfang)."),
+        "q": _(
+            "Freitext: jedes Wort muss vorkommen (auch als Wortanfang; ä, ae und a gelten "
+            "gleich). Arbeitgeber: findet das keinen veröffentlichten Eintrag, genügen ähnlich "
+            "geschriebene Wörter im Namen (Tippfehler)."
+        ),
         "sector": _("Wirtschaftszweige (WZ 2008): Abschnitte A bis U oder Abteilungen."),
         "occupation": _("Berufe (KldB 2010): Berufsbereiche oder Berufshauptgruppen."),
         "municipality": _("Gemeinden der Region, als achtstelliger Gemeindeschlüssel (AGS)."),
@@ -485,6 +490,14 @@ def list_schema(key: str) -> dict:
             "pages": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1},
             "sort": {"type": "string", "enum": list(SORTS)},
+            "suggestion": {
+                "type": ["string", "null"],
+                "description": _(
+                    "„Meinten Sie“: für eine Suche mit q, die keinen Arbeitgeber oder nur ähnlich "
+                    "geschriebene Namen fand, eine Schreibweise aus veröffentlichten Einträgen "
+                    "(als q zu verwenden); sonst null."
+                ),
+            },
             "items": {"type": "array", "items": _object(properties, _optional(key))},
         }
     )
@@ -516,7 +529,7 @@ def _map_example(key: str) -> dict:
 def _list_example(key: str) -> dict:
     schema = list_schema(key)
     example = example_of(schema)
-    example.update(total=1, page=1, pages=1, per_page=20, sort="name")
+    example.update(total=1, page=1, pages=1, per_page=20, sort="name", suggestion=None)
     item = example_of(schema["properties"]["items"]["items"])
     item["distance_km"] = None
     item["url"] = f"/arbeitgeber/{_EXAMPLES['slug']}" if key == "employers" else item["url"]

@@ -8,8 +8,17 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 #: Purposes and how long their links live, in days.
 #: "confirm" outlives the three months an owner has to answer a freshness reminder;
 #: "registration" (an event registration's cancellation link) outlives any event one can
-#: register for in advance.
-PURPOSES = {"resume": 30, "edit": 90, "confirm": 120, "registration": 400}
+#: register for in advance; "alert_confirm" (a job alert's double opt-in) lives as long as an
+#: unconfirmed alert is kept; "alert" (unsubscribing, changing the search) outlives a year of
+#: weekly mails (each mail carries a fresh one).
+PURPOSES = {
+    "resume": 30,
+    "edit": 90,
+    "confirm": 120,
+    "registration": 400,
+    "alert_confirm": 7,
+    "alert": 400,
+}
 
 
 class TokenInvalid(Exception):

@@ -27,6 +27,8 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from app import taxonomy_translations
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 #: The longest query accepted (characters).
@@ -234,9 +236,25 @@ def search(query: str, lang: str = "de", index: Index | None = None) -> dict[str
             continue
         seen.add(key)
         per_code[(entry.kind, entry.filter_code)] += 1
-        label = entry.label_en if lang == "en" else entry.label_de
-        hits.append(Hit(entry.code, label, entry.filter_code, entry.level, entry.term))
+        hits.append(
+            Hit(entry.code, _label(entry, lang), entry.filter_code, entry.level, entry.term)
+        )
     return result
+
+
+def _label(entry: Entry, lang: str) -> str:
+    """An entry's label in ``lang``: German, English, or for the other interface languages the
+    shipped translation of a WZ section or division and a KldB Berufsbereich or
+    Berufshauptgruppe (English for deeper levels); apprenticeship occupations keep their
+    German names (they are the official titles people meet)."""
+    if lang == "de" or (lang != "en" and entry.kind == "apprenticeships"):
+        return entry.label_de
+    if lang != "en":
+        prefix = "wz" if entry.kind == "sectors" else "kldb"
+        translated = taxonomy_translations.label(f"{prefix}:{entry.code}", lang)
+        if translated:
+            return translated
+    return entry.label_en
 
 
 def _score(entry: Entry, scores: list[int]) -> float:

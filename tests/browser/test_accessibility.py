@@ -39,6 +39,19 @@ def test_map_and_list_page_have_no_wcag_violations(page, live_server, known, que
     assert axe_violations(page) == []
 
 
+def test_a_search_suggestion_has_no_wcag_violations(page, live_server, known):
+    open_map(page, f"{live_server}/?q=Elektor")
+    assert page.locator("#search-suggestion").text_content() == "Meinten Sie: Elektro?"
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("query", ["", "?lang=en", "?lang=ar"])
+def test_the_easy_language_page_has_no_wcag_violations(page, live_server, query):
+    page.goto(f"{live_server}/leichte-sprache{query}")
+    assert page.locator("article.easy-language[lang=de]").is_visible()
+    assert axe_violations(page) == []
+
+
 def test_error_state_has_no_wcag_violations(page, live_server, known):
     page.goto(f"{live_server}/?near=Atlantis")
     wait_loaded(page, 1)
@@ -72,8 +85,14 @@ def test_filters_and_list_work_with_the_keyboard_alone(page, live_server, known)
     assert page.evaluate("document.activeElement.textContent") == "Veranstaltungen"
     page.keyboard.press("Tab")  # questionnaire link
     assert page.evaluate("document.activeElement.textContent") == "Ihr Unternehmen auf die Karte"
-    page.keyboard.press("Tab")  # language link
-    assert page.evaluate("document.activeElement.textContent") == "English"
+    page.keyboard.press("Tab")  # the page in Leichte Sprache
+    assert page.evaluate("document.activeElement.textContent") == "Leichte Sprache"
+    page.keyboard.press("Tab")  # the shortlist
+    assert page.evaluate("document.activeElement.id") == "shortlist-link"
+    page.keyboard.press("Tab")  # the language switch: its select, then its button
+    assert page.evaluate("document.activeElement.id") == "site-language"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "language-submit"
     page.keyboard.press("Tab")  # filter summary
     assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
     page.keyboard.press("Tab")

@@ -248,7 +248,8 @@ def test_the_start_page_has_the_event_layer_switched_off(page, live_server, agen
     )
     popup = page.locator(".leaflet-popup-content")
     assert popup.locator("h2").text_content() == "Infoabend Ausbildung"
-    assert popup.get_by_role("link").get_attribute("href") == f"/veranstaltungen/{agenda['info']}"
+    details = popup.get_by_role("link", name="Details ansehen")
+    assert details.get_attribute("href") == f"/veranstaltungen/{agenda['info']}"
     assert page.errors == []
 
 

@@ -144,7 +144,9 @@ def test_detail_page_and_back_to_the_search(page, live_server, known):
 
 def test_switch_to_english(page, live_server, known):
     open_map(page, live_server)
-    page.locator("nav.language a").click()
+    page.select_option("#site-language", "en")
+    with page.expect_navigation():
+        page.locator(".language-submit").click()
     wait_loaded(page, 1)
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").text_content() == "Employers in Emscher-Lippe"

@@ -168,8 +168,20 @@ def test_map_data_counts_and_properties(client, trainers):
     assert body["total"] == body["matched"] == 2
     gasthaus = next(f for f in body["features"] if f["properties"]["slug"] == "gasthaus")
     assert gasthaus["properties"]["apprenticeships"] == [
-        {"code": "baecker", "name": "Bäcker/in", "places": None, "label": "Bäcker/in"},
-        {"code": "koch", "name": "Koch/Köchin", "places": 1, "label": "Koch/Köchin (1 Platz)"},
+        {
+            "code": "baecker",
+            "name": "Bäcker/in",
+            "places": None,
+            "label": "Bäcker/in",
+            "lang": "de",
+        },
+        {
+            "code": "koch",
+            "name": "Koch/Köchin",
+            "places": 1,
+            "label": "Koch/Köchin (1 Platz)",
+            "lang": "de",
+        },
     ]
     english = client.get("/api/employers?apprenticeship=koch&lang=en").get_json()
     names = [a["name"] for a in english["features"][0]["properties"]["apprenticeships"]]
@@ -207,7 +219,8 @@ def test_the_permalink_round_trip(app, client, trainers):
     page = client.get("/?apprenticeship=koch").get_data(as_text=True)
     assert '<option value="koch" selected>' in page
     assert "Gasthaus Linde" in page and "Bäckerei Korn" not in page
-    assert "Koch/Köchin (1 Platz)" in page  # the list item names the occupations
+    # the list item names the occupations (each name in its language: German here)
+    assert '<bdi lang="de">Koch/Köchin</bdi> (1 Platz)' in page
     detail = client.get("/arbeitgeber/gasthaus?apprenticeship=koch").get_data(as_text=True)
     assert "apprenticeship=koch" in detail  # the way back keeps the filter
 
@@ -230,7 +243,7 @@ def test_the_export_has_an_apprenticeships_column_and_follows_the_filter(client,
 
 def test_the_detail_page_names_the_occupations_with_places(client, trainers):
     html = client.get("/arbeitgeber/gasthaus").get_data(as_text=True)
-    assert "Bäcker/in" in html and "Koch/Köchin (1 Platz)" in html
+    assert "Bäcker/in" in html and '<bdi lang="de">Koch/Köchin</bdi> (1 Platz)' in html
     english = client.get("/arbeitgeber/gasthaus?lang=en").get_data(as_text=True)
     assert "Cook (1 place)" in english or "Cook" in english
 

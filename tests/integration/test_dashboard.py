@@ -163,7 +163,10 @@ def test_map_has_circles_without_boundaries(app, client, auth, known_set):
     html = client.get("/agentur/").get_data(as_text=True)
     assert html.count("L.circleMarker(") == 12
     assert "L.geoJson(" not in html
-    assert all(url.startswith(("/static/", "/region/")) for url in script_sources(html))
+    assert all(
+        url.startswith(("/static/", "/region/", "/manifest.webmanifest"))
+        for url in script_sources(html)
+    )
     assert "d3.min.js" not in html
     assert third_party_urls(html) == set()
 
@@ -174,7 +177,10 @@ def test_map_is_a_choropleth_with_boundaries(app, client, auth, known_set, bound
     assert "L.geoJson(" in html
     assert "L.circleMarker(" not in html
     assert '"id": "05562032"' in html or '"id":"05562032"' in html
-    assert all(url.startswith(("/static/", "/region/")) for url in script_sources(html))
+    assert all(
+        url.startswith(("/static/", "/region/", "/manifest.webmanifest"))
+        for url in script_sources(html)
+    )
     assert third_party_urls(html) == set()
 
 

@@ -307,7 +307,7 @@ def test_the_event_page_shows_everything_public(client, app, make_event, make_co
     response = client.get(f"/veranstaltungen/{slug}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "<h1>Tag der offenen Tür</h1>" in html
+    assert '<h1><bdi lang="de">Tag der offenen Tür</bdi></h1>' in html
     assert "Infoveranstaltung" in html
     assert "Rathaus, Rathausplatz 1, 45657 Recklinghausen" in html
     assert "Jobcenter Test" in html
@@ -533,7 +533,7 @@ def test_a_bad_feed_filter_is_a_plain_text_400(client):
 
 def test_the_pages_speak_english_on_request(client, app, catalogue):
     html = client.get("/veranstaltungen?lang=en").get_data(as_text=True)
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     weekday = default_start(5).strftime("%A")  # Babel's English names are the C locale's
     assert weekday in html
     assert "Town or municipality" in html

@@ -70,7 +70,7 @@ def test_export_reads_back_as_the_published_set(client, auth, entries, kind, tmp
     assert response.headers["Content-Disposition"] == (
         f"attachment; filename=kmu-atlas-{today}.{kind}"
     )
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     frame = read_back(response.data, kind, tmp_path)
     if kind not in ("csv", "xlsx"):
         assert frame.crs.to_epsg() == 4326

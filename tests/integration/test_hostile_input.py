@@ -86,6 +86,9 @@ def assert_not_reflected(response, url: str) -> None:
             assert payload not in body, f"{url} reflects {payload!r} unescaped"
     elif response.mimetype == "text/plain":  # e.g. the event feed's filter error: never sniffed
         assert response.headers.get("X-Content-Type-Options") == "nosniff", url
+    elif response.mimetype == "text/javascript":  # the service worker: nothing of the query in it
+        for payload in PAYLOADS:
+            assert payload not in body, f"{url} reflects {payload!r}"
     elif response.mimetype not in ("application/json", "application/geo+json"):
         assert response.mimetype.startswith(
             ("text/csv", "text/calendar", "application/", "text/css", "image/svg+xml")

@@ -253,7 +253,7 @@ def test_detail_page_lists_the_nearest_sorted(client, app, make_company):
     html = client.get("/arbeitgeber/mitte").get_data(as_text=True)
     kitas = re.search(r'<ol class="nearby" data-kind="childcare">(.*?)</ol>', html, re.S).group(1)
     found = re.findall(
-        r'nearby-name">([^<]+)</span> – <span class="nearby-distance">([^<]+)<', kitas
+        r'nearby-name"[^>]*>([^<]+)</span> – <span class="nearby-distance">([^<]+)<', kitas
     )
     assert found == [
         ("Kita A", "120 m Luftlinie"),

@@ -26,7 +26,7 @@ def smtp(app, monkeypatch):
     app.config["MAIL_SMTP_HOST"] = "smtp.example.test"
     sent = []
 
-    def fake_send(recipient, subject, body):
+    def fake_send(recipient, subject, body, headers=None):
         with db.engine.connect() as other:  # what is committed when the mail goes out
             status = other.scalar(text("SELECT status FROM companies ORDER BY id LIMIT 1"))
         sent.append((recipient, subject, status))
@@ -121,7 +121,7 @@ def test_a_mail_in_a_savepoint_waits_for_the_outer_commit(app, smtp, pending):
 def test_a_failed_delivery_is_recorded_and_does_not_undo_the_change(
     app, smtp, pending, monkeypatch
 ):
-    def refused(recipient, subject, body):
+    def refused(recipient, subject, body, headers=None):
         raise smtplib.SMTPRecipientsRefused({recipient: (550, b"no such user")})
 
     monkeypatch.setattr(mail, "_smtp_send", refused)

@@ -302,4 +302,4 @@ def test_the_documentation_page_lists_every_operation(client, spec):
     assert 'href="/api/openapi.json' in page
     assert "<script" not in page.split("<main", 1)[1]
     english = client.get("/api/docs?lang=en").get_data(as_text=True)
-    assert '<html lang="en">' in english
+    assert '<html lang="en" dir="ltr">' in english

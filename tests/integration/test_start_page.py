@@ -65,4 +65,4 @@ def test_start_page_is_a_folium_map_with_the_configured_tiles(client):
     assert "L.tileLayer(" in html
     assert TILE_URL in html
     assert "Test tiles" in html
-    assert '<html lang="de">' in html
+    assert '<html lang="de" dir="ltr">' in html

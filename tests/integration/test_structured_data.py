@@ -306,9 +306,14 @@ def test_the_sitemap_lists_exactly_the_public_pages(base_app, every_kind):
         if link.get("rel") == "alternate"
     }
     page = f"{BASE}/arbeitgeber/{slugs['company_published']}"
-    assert alternates == {"de": page, "en": f"{page}?lang=en", "x-default": page}
+    assert alternates == {
+        "de": page,
+        **{code: f"{page}?lang={code}" for code in ("en", "tr", "ar", "uk")},
+        "x-default": page,
+    }
     # every language version has its own entry, naming the same alternates
-    assert f"{page}?lang=en" in entries
+    for code in ("en", "tr", "ar", "uk"):
+        assert f"{page}?lang={code}" in entries
 
 
 def test_robots_txt(base_app):
@@ -355,9 +360,10 @@ def test_canonical_and_hreflang_on_public_pages(base_app, make_company, make_eve
         assert response.status_code == 200, url
         canonical, alternates = head_links(response.get_data(as_text=True))
         assert canonical == expected, url
+        joiner = "&" if "?" in expected else "?"
         assert alternates == {
             "de": expected,
-            "en": f"{expected}{'&' if '?' in expected else '?'}lang=en",
+            **{code: f"{expected}{joiner}lang={code}" for code in ("en", "tr", "ar", "uk")},
             "x-default": expected,
         }, url
     # the English version is canonical in English

@@ -114,11 +114,11 @@ const legend = createLegend(map, labels.legend);
 const layers = sources.map((source) => {
   const sourceLabels = { ...labels, ...(source.labels || {}) };
   const popup = popupBuilder(source);
-  const context = { labels: sourceLabels, detailHref: detailHref(source), source };
+  const context = { labels: sourceLabels, detailHref: detailHref(source), source, routeUrl: config.routeUrl };
   return new SourceLayer(map, source, {
     labels: sourceLabels,
     query: () => filterQuery(form, source.parameters),
-    popup: (properties) => popup(properties, context),
+    popup: (properties, position) => popup(properties, { ...context, position }),
     legend,
     onToggle: toggleLayer,
   });
@@ -133,12 +133,14 @@ const list = createList({
   language: config.language,
   detailHref: detailHref(primary),
   query: listParams,
+  onSuggestion: searchFor,
   elements: {
     list: document.getElementById("employer-list"),
     empty: document.getElementById("list-empty"),
     count: countBox,
     pagination: document.getElementById("pagination"),
     heading: document.getElementById("list-heading"),
+    suggestion: document.getElementById("search-suggestion"),
   },
 });
 
@@ -271,6 +273,18 @@ async function refresh({ list: withList = true } = {}) {
   } finally {
     signals.end();
   }
+}
+
+// "Meinten Sie": the suggestion goes into the text field and is searched.
+function searchFor(text) {
+  const parameter = parameters.find((item) => item.type === "text");
+  const field = parameter ? form.elements.namedItem(parameter.name) : null;
+  if (!field) return;
+  field.value = text;
+  updateFilterBadge();
+  refresh();
+  // The link goes away with the new results: keep the focus on the field that now holds it.
+  if (field.offsetParent !== null) field.focus({ preventScroll: true });
 }
 
 function updateFilterBadge() {

@@ -83,11 +83,11 @@ const legend = createLegend(map, labels.legend);
 const layers = sources.map((source) => {
   const sourceLabels = { ...labels, ...(source.labels || {}) };
   const popup = popupBuilder(source);
-  const context = { labels: sourceLabels, detailHref: detailHref(source), source };
+  const context = { labels: sourceLabels, detailHref: detailHref(source), source, routeUrl: config.routeUrl };
   return new SourceLayer(map, source, {
     labels: sourceLabels,
     query: () => queryFor(source),
-    popup: (properties) => inNewWindow(popup(properties, context)),
+    popup: (properties, position) => inNewWindow(popup(properties, { ...context, position })),
     legend,
     onToggle: toggleLayer,
   });

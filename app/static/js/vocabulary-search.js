@@ -13,7 +13,8 @@ const PER_KIND = 3;
 function setup(box) {
   const input = box.querySelector("input");
   const list = box.querySelector("[role=listbox]");
-  const lang = document.documentElement.lang === "en" ? "en" : "de";
+  // The labels come in the page's language (the API knows every interface language).
+  const lang = ["de", "en", "tr", "ar", "uk"].includes(document.documentElement.lang) ? document.documentElement.lang : "de";
   let options = [];
   let active = -1;
   let pending = null;
@@ -69,6 +70,9 @@ function setup(box) {
         const option = select.querySelector(`option[value="${CSS.escape(hit.filter_code)}"]`);
         const text = option ? option.textContent.trim() : hit.label;
         label.textContent = hit.term && hit.term !== text ? `${text} (${hit.term})` : text;
+        // The option's language (German apprenticeship names in a Turkish page, say).
+        const named = option && option.closest("[lang]");
+        if (named && named.lang !== document.documentElement.lang) label.lang = named.lang;
         element.append(tag, " ", label);
         const entry = { kind, code: hit.filter_code, selectId, label: text, element };
         element.addEventListener("mousedown", (event) => event.preventDefault());

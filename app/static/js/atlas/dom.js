@@ -7,6 +7,23 @@ export function element(tag, className, text) {
   return node;
 }
 
+// Marks a node holding an employer's or organiser's own text (name, description, place):
+// shown as written, in German (the data have no language of their own), isolated with its
+// direction found from the text, so that it reads right inside an Arabic (right-to-left)
+// page. A link or span gets lang and dir itself; a block (heading, paragraph) keeps the
+// page's alignment and holds the text in a <bdi lang="de">.
+export function asWritten(node, lang = "de") {
+  if (["A", "SPAN", "BDI"].includes(node.tagName)) {
+    node.lang = lang;
+    node.dir = "auto";
+    return node;
+  }
+  const inner = element("bdi", null, node.textContent);
+  inner.lang = lang;
+  node.replaceChildren(inner);
+  return node;
+}
+
 export function link(href, text, className) {
   const anchor = element("a", className, text);
   anchor.href = href;
@@ -18,8 +35,10 @@ export function fill(template, values) {
   return Object.entries(values).reduce((text, [key, value]) => text.replace(`{${key}}`, value), template);
 }
 
+// A distance in the page's language, with Latin digits in every language (as the server's
+// Babel formats them, also in Arabic).
 export function formatKm(km, language) {
-  return new Intl.NumberFormat(language, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(km);
+  return new Intl.NumberFormat(language, { numberingSystem: "latn", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(km);
 }
 
 // Only http(s) addresses become links; "javascript:" and the like stay plain text.

@@ -1,7 +1,9 @@
 // Popup contents built from a feature's JSON properties with textContent only: a name like
 // "<img onerror>" or "${...}" stays plain text. One builder per source key; sources without
 // their own builder get a plain one (name and, when declared, a details link).
-import { element, fill, link, safeWebsite } from "./dom.js";
+import { contactLinks } from "../contact.js";
+import { toggleButton } from "../shortlist/toggle.js";
+import { asWritten, element, fill, link } from "./dom.js";
 
 // The offers of an employer as short texts ("Ausbildung: Bäcker/in (2 Plätze)",
 // "3 offene Stellen"); the apprenticeship occupations come named by the server.
@@ -14,6 +16,31 @@ export function offerTexts(properties, labels) {
   if (properties.open_positions === 1) offers.push(labels.jobsOne);
   else if (properties.open_positions > 1) offers.push(fill(labels.jobs, { n: properties.open_positions }));
   return offers;
+}
+
+// The offers as one element (tag "p" or "span"): like offerTexts, with each apprenticeship
+// occupation in its own <bdi> carrying the language of its name (German names stay German in
+// Turkish, Arabic and Ukrainian); null when the employer offers nothing.
+export function offersElement(properties, labels, tag, className) {
+  const trained = properties.apprenticeships || [];
+  const others = offerTexts({ ...properties, apprenticeships: [], offers_apprenticeships: properties.offers_apprenticeships && !trained.length }, labels);
+  if (!trained.length && !others.length) return null;
+  const node = element(tag, className);
+  if (trained.length) {
+    node.append(`${labels.apprenticeship}: `);
+    trained.forEach((occupation, position) => {
+      if (position) node.append(", ");
+      // The name in its own language, the places ("(2 Plätze)") in the page's.
+      const name = element("bdi", null, occupation.name || occupation.label);
+      name.lang = occupation.lang || "de";
+      const at = occupation.name ? occupation.label.indexOf(occupation.name) : -1;
+      if (at < 0) name.textContent = occupation.label;
+      node.append(at > 0 ? occupation.label.slice(0, at) : "", name, at >= 0 ? occupation.label.slice(at + occupation.name.length) : "");
+    });
+    if (others.length) node.append(" · ");
+  }
+  if (others.length) node.append(others.join(" · "));
+  return node;
 }
 
 // The family-friendliness criteria an employer offers, as a labelled list of badges (labels in
@@ -32,36 +59,33 @@ export function familyBadges(codes, labels) {
   return list;
 }
 
-function contactItem(label, href, text) {
-  const item = element("li", null, `${label}: `);
-  item.append(link(href, text));
-  return item;
+// The popup's last row: the details link and, on the atlas's own pages, "Merken".
+function footer(href, labels, type, properties, name) {
+  const row = element("p", "popup-footer");
+  if (href) row.append(link(href, labels.details, "details-link"));
+  const keep = toggleButton(type, properties.slug, name);
+  if (keep) row.append(keep);
+  return row.children.length ? row : null;
 }
 
-// context: { labels, detailHref(properties) -> string | null }
-export function employerPopup(properties, { labels, detailHref }) {
+// context: { labels, detailHref(properties) -> string | null, position { lat, lon } | null,
+//            routeUrl (ROUTE_URL, for "Route") }
+export function employerPopup(properties, { labels, detailHref, position, routeUrl }) {
   const box = element("div", "employer-popup");
-  box.append(element("h2", "employer-name", properties.name));
-  if (properties.description) box.append(element("p", null, properties.description));
+  box.append(asWritten(element("h2", "employer-name", properties.name)));
+  if (properties.description) box.append(asWritten(element("p", null, properties.description)));
   const street = [properties.street, properties.house_number].filter(Boolean).join(" ");
   const town = [properties.postal_code, properties.town].filter(Boolean).join(" ");
-  box.append(element("p", "employer-address", [street, town].filter(Boolean).join(", ")));
-  const offers = offerTexts(properties, labels);
-  if (offers.length) box.append(element("p", "employer-offers", offers.join(" · ")));
+  box.append(asWritten(element("p", "employer-address", [street, town].filter(Boolean).join(", "))));
+  const offers = offersElement(properties, labels, "p", "employer-offers");
+  if (offers) box.append(offers);
   const family = familyBadges(properties.family, labels);
   if (family) box.append(family);
-  const contact = element("ul", "employer-contact");
-  if (properties.phone) {
-    contact.append(contactItem(labels.phone, `tel:${properties.phone.replace(/[^+\d]/g, "")}`, properties.phone));
-  }
-  if (properties.email) {
-    const mailto = `mailto:${encodeURIComponent(properties.email).replace("%40", "@")}`;
-    contact.append(contactItem(labels.email, mailto, properties.email));
-  }
-  const website = properties.website && safeWebsite(properties.website);
-  if (website) contact.append(contactItem(labels.website, website, properties.website));
-  if (contact.children.length) box.append(contact);
-  box.append(link(detailHref(properties), labels.details, "details-link"));
+  // Contact in one tap (the numbers and addresses as written are on the employer's page).
+  const actions = contactLinks(properties, { labels, routeUrl, position, name: properties.name });
+  if (actions) box.append(actions);
+  const last = footer(detailHref(properties), labels, "employer", properties, properties.name);
+  if (last) box.append(last);
   return box;
 }
 
@@ -70,10 +94,16 @@ export function featureTitle(properties, source) {
   return properties.name || properties.title || properties.label || source.label;
 }
 
+// The feature's title as a heading: the data's own name or title is marked as written.
+function titleHeading(properties, source) {
+  const heading = element("h2", "feature-name", featureTitle(properties, source));
+  return properties.name || properties.title ? asWritten(heading) : heading;
+}
+
 export function plainPopup(properties, { labels, detailHref, source }) {
   const box = element("div", "feature-popup");
-  box.append(element("h2", "feature-name", featureTitle(properties, source)));
-  if (properties.description) box.append(element("p", null, properties.description));
+  box.append(titleHeading(properties, source));
+  if (properties.description) box.append(asWritten(element("p", null, properties.description)));
   const href = detailHref(properties);
   if (href) box.append(link(href, labels.details, "details-link"));
   return box;
@@ -84,7 +114,7 @@ export function plainPopup(properties, { labels, detailHref, source }) {
 // note when the feature is fictional demo data. Text only.
 export function layerPopup(properties, { labels, source }) {
   const box = element("div", "feature-popup layer-popup");
-  box.append(element("h2", "feature-name", featureTitle(properties, source)));
+  box.append(titleHeading(properties, source));
   box.append(element("p", "layer-popup-kind", source.layer.name));
   const list = element("dl", "layer-fields");
   for (const field of source.layer.fields) {
@@ -93,7 +123,10 @@ export function layerPopup(properties, { labels, source }) {
     if (value === null || value === undefined || value === "") continue;
     const row = element("div", "layer-field");
     row.dataset.field = field.key;
-    row.append(element("dt", null, field.label), element("dd", null, String(value)));
+    const shown = element("dd", null, String(value));
+    // A field whose values are the data's own text says their language (field.lang).
+    if (field.lang) asWritten(shown, field.lang);
+    row.append(element("dt", null, field.label), shown);
     list.append(row);
   }
   if (list.children.length) box.append(list);
@@ -105,7 +138,12 @@ export function layerPopup(properties, { labels, source }) {
 // layer feature, and a link to its page (a path the server built).
 export function eventPopup(properties, context) {
   const box = layerPopup(properties, context);
-  if (properties.url && properties.url.startsWith("/")) box.append(link(properties.url, context.labels.details, "details-link"));
+  const { labels, routeUrl, position } = context;
+  const actions = contactLinks({}, { labels, routeUrl, position, name: properties.title });
+  if (actions) box.append(actions);
+  const href = properties.url && properties.url.startsWith("/") ? properties.url : null;
+  const last = footer(href, labels, "event", properties, properties.title);
+  if (last) box.append(last);
   return box;
 }
 

@@ -30,7 +30,7 @@ function markerIcon(className, text, colour) {
 
 export class SourceLayer {
   // options: { labels, query: () => URLSearchParams (the filter for this source),
-  //            popup: (properties) => Node, legend: { add(source) } | null }
+  //            popup: (properties, { lat, lon }) => Node, legend: { add(source) } | null }
   //            onToggle: (sourceLayer) => void, called when the legend switches the layer }
   // A source declared with initiallyShown: false (a layer kind) starts switched off; its legend
   // entry is a checkbox that switches it on and off.
@@ -109,7 +109,7 @@ export class SourceLayer {
       alt: title,
       keyboard: true,
     });
-    marker.bindPopup(() => this.popup(properties), {
+    marker.bindPopup(() => this.popup(properties, { lat, lon }), {
       // Clear of the zoom buttons (top left), and narrow enough for a phone's map.
       autoPanPaddingTopLeft: L.point(64, 12),
       maxWidth: Math.max(200, Math.min(300, this.map.getSize().x - 96)),
