@@ -124,3 +124,13 @@ def test_the_share_link_is_the_lists_absolute_address(client, listed):
 def test_parse_slugs_keeps_each_once_in_order():
     assert shortlist_service.parse_slugs(" b, a,,b ,c") == ["b", "a", "c"]
     assert shortlist_service.parse_slugs(None) == []
+
+
+def test_the_event_list_offers_merken_for_each_public_event_but_the_embed_does_not(client, listed):
+    page = client.get("/veranstaltungen").get_data(as_text=True)
+    assert 'data-shortlist-type="event"' in page
+    assert re.search(r'class="shortlist-toggle"[^>]*data-shortlist-slug="[^"]+"', page)
+    assert "Noch geheim" not in page
+    embedded = client.get("/einbetten/veranstaltungen").get_data(as_text=True)
+    assert "Jobmesse" in embedded
+    assert "shortlist-toggle" not in embedded
