@@ -9,7 +9,7 @@ PORT ?= 5000
 # pytest-xdist workers for `make test` (each gets its own test database).
 TEST_WORKERS ?= 2
 
-.PHONY: run test setup setup-test db db-stop lint format i18n bench clean
+.PHONY: run test setup setup-test db db-stop lint format i18n bench bench-load clean
 
 run: setup db
 	$(FLASK) db upgrade
@@ -49,6 +49,12 @@ format:
 COUNT ?= 100000
 bench: setup db
 	$(VENV)/bin/python scripts/bench_search.py --count $(COUNT)
+
+# Server load: gunicorn (2 workers) on loopback against kmu_atlas_bench_load_$(COUNT), at
+# concurrency 1 and 8 (issue 16); BENCH_ARGS e.g. --reuse --requests 40 --output load.md.
+bench-load: setup db
+	$(VENV)/bin/pip install -q -e '.[test,dev,bench]'
+	$(VENV)/bin/python scripts/bench_load.py --count $(COUNT) $(BENCH_ARGS)
 
 # After changing texts: extract them and update the English catalogue, then translate it.
 i18n:

@@ -1,0 +1,400 @@
+"""Server load benchmark: the app under gunicorn (2 workers) on loopback, a bounded load client.
+
+    .venv/bin/python scripts/bench_load.py --count 10000 [--reuse] [--requests 40]
+        [--concurrency 1,8] [--output results.md]
+
+Builds (or, with --reuse, keeps) the database ``kmu_atlas_bench_load_<count>`` with
+scripts/bench_data.py, starts gunicorn on a free 127.0.0.1 port against it and sends each
+request --requests times per concurrency level (after two warm-up requests) from a thread pool
+of that size. Prints a Markdown table: p50/p95 latency, requests/s, response bytes raw and
+gzip-compressed (the app does not compress; gzip level 6 is applied client-side), features
+per response and the database's share of the time. Checks every map response's ``total``
+against an independent SQL count, and that its clusters add up to it.
+
+The app runs with APP_ENV=production (no debug, the production error handling and headers),
+a random SECRET_KEY, BASE_URL on the loopback port and API_RATE_LIMIT raised so that the
+limiter does not answer 429 under load.
+
+The database's share: pg_stat_statements is not preloaded on the project-local cluster, a
+SQLAlchemy event hook cannot see into the gunicorn workers, and ``pg_stat_database.active_time``
+reaches the statistics up to 10 s late. So a thread samples ``pg_stat_activity`` every
+:data:`SAMPLE_SECONDS` during a scenario and counts the database's backends that are executing
+a statement; the share is that mean times the wall time, divided by the time the workers were
+busy: the sum of the request latencies, but at most workers × wall time (with more clients than
+sync workers, the rest of a latency is queueing). An estimate: the sampler is a Python thread
+that competes with the client threads for the GIL and the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_data import bench_url, build
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SECONDS = 0.005
+#: The screen the viewports are computed for (pixels).
+SCREEN = (1280, 800)
+#: Viewports of the issue: zoom and the centre's role.
+VIEWPORTS = (("state z6", 6), ("region z9", 9), ("town z12", 12), ("street z16", 16))
+#: Filters: label, query parameters and the SQL conditions that select the same employers.
+FILTERS = (
+    ("no filter", {}, []),
+    (
+        "sector F",
+        {"sector": "F"},
+        [
+            "EXISTS (SELECT 1 FROM company_sectors s JOIN wz_divisions d ON d.code = "
+            "s.division_code WHERE s.company_id = c.id AND d.section_code = 'F')"
+        ],
+    ),
+    (
+        "4 filters",
+        {"sector": "F", "size": "micro,small", "offers": "jobs", "family": "part_time"},
+        [
+            "EXISTS (SELECT 1 FROM company_sectors s JOIN wz_divisions d ON d.code = "
+            "s.division_code WHERE s.company_id = c.id AND d.section_code = 'F')",
+            "c.size_class IN ('micro', 'small')",
+            "c.open_positions > 0",
+            "EXISTS (SELECT 1 FROM company_family_criteria f WHERE f.company_id = c.id "
+            "AND f.criterion_key = 'part_time')",
+        ],
+    ),
+    (
+        "transit 500 m",
+        {"within": "transit:500"},
+        [
+            "EXISTS (SELECT 1 FROM layer_features l WHERE l.kind = 'transit' AND "
+            "(l.expires_on IS NULL OR l.expires_on >= current_date) AND "
+            "ST_DWithin(l.location::geography, c.location::geography, 500))"
+        ],
+    ),
+)
+
+
+@dataclass
+class Scenario:
+    """One request to measure; ``sql`` (a count) when its ``total`` must be checked."""
+
+    label: str
+    path: str
+    sql: str | None = None
+
+
+@dataclass
+class Result:
+    """The measurements of one scenario at one concurrency."""
+
+    label: str
+    concurrency: int
+    p50: float
+    p95: float
+    rps: float
+    raw: int
+    gz: int
+    features: int | str
+    db_share: float | None
+    check: str
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
+    """Start gunicorn with the app and wait until /healthz answers."""
+    env = dict(
+        os.environ,
+        APP_ENV="production",
+        DATABASE_URL=database_url,
+        SECRET_KEY=secrets.token_urlsafe(48),
+        BASE_URL=f"http://127.0.0.1:{port}",
+        API_RATE_LIMIT="1000000 per minute",
+    )
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        f"--workers={workers}",
+        f"--bind=127.0.0.1:{port}",
+        "--log-level=warning",
+        "app:create_app()",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own gunicorn)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+
+
+def bbox_for(lon: float, lat: float, zoom: int) -> str:
+    """The bbox a SCREEN-sized map shows at ``zoom`` around (lon, lat), Web Mercator-ish."""
+    import math
+
+    width = SCREEN[0] * 360 / (256 * 2**zoom)
+    height = SCREEN[1] * 360 / (256 * 2**zoom) * math.cos(math.radians(lat))
+    return ",".join(
+        f"{value:.5f}"
+        for value in (lon - width / 2, lat - height / 2, lon + width / 2, lat + height / 2)
+    )
+
+
+def sql_count(conditions: list[str], bbox: str | None = None) -> str:
+    """A SQL count of published employers under ``conditions`` (and in ``bbox``)."""
+    where = ["c.status = 'published'", *conditions]
+    if bbox:
+        where.append(f"c.location && ST_MakeEnvelope({bbox}, 4326)")
+    # Fixed conditions and a bbox of formatted floats: nothing from outside.
+    return "SELECT count(*) FROM companies c WHERE " + " AND ".join(where)  # noqa: S608
+
+
+def radius_condition(postal_code: str, metres: int) -> str:
+    """Within ``metres`` of the centre of ``postal_code`` (digits only)."""
+    if not postal_code.isdigit():
+        raise ValueError(f"not a postal code: {postal_code!r}")
+    centre = f"SELECT point::geography FROM postal_codes WHERE code = '{postal_code}'"  # noqa: S608
+    return f"ST_DWithin(c.location::geography, ({centre}), {metres})"
+
+
+def scenarios(engine) -> list[Scenario]:
+    """The map viewports × filters, then the list, a radius search, a text search and an
+    employer page."""
+    with engine.connect() as connection:
+        region = connection.execute(
+            text("SELECT avg(ST_X(location)), avg(ST_Y(location)) FROM companies")
+        ).one()
+        town = connection.execute(
+            text(
+                "SELECT postal_code, avg(ST_X(location)), avg(ST_Y(location)) FROM companies "
+                "GROUP BY postal_code ORDER BY count(*) DESC, postal_code LIMIT 1"
+            )
+        ).one()
+        slug = connection.scalar(
+            text("SELECT slug FROM companies WHERE status = 'published' ORDER BY id LIMIT 1")
+        )
+    result = []
+    for view, zoom in VIEWPORTS:
+        lon, lat = (region[0], region[1]) if zoom < 12 else (town[1], town[2])
+        bbox = bbox_for(lon, lat, zoom)
+        for label, params, conditions in FILTERS:
+            query = urlencode({**params, "bbox": bbox, "zoom": zoom})
+            result.append(
+                Scenario(
+                    f"map {view}, {label}", f"/api/employers?{query}", sql_count(conditions, bbox)
+                )
+            )
+    result += [
+        Scenario("list, page 1", "/api/employers/list", sql_count([])),
+        Scenario(
+            f"radius {town[0]} 10 km, z12",
+            f"/api/employers?near={town[0]}&radius_km=10&zoom=12",
+            sql_count([radius_condition(town[0], 10_000)]),
+        ),
+        Scenario("text 'Bäckerei', list", "/api/employers/list?" + urlencode({"q": "Bäckerei"})),
+        Scenario("employer page (HTML)", f"/arbeitgeber/{slug}"),
+    ]
+    return result
+
+
+def fetch(url: str) -> tuple[float, bytes]:
+    """GET ``url``; the seconds it took and the body. Raises on a status other than 200."""
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (http only)
+        body = response.read()
+    return time.perf_counter() - started, body
+
+
+class ActivitySampler(threading.Thread):
+    """Counts, every :data:`SAMPLE_SECONDS`, the benchmark database's backends that are
+    executing a statement (other than its own)."""
+
+    QUERY = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND state = 'active' AND pid <> pg_backend_pid()"
+    )
+
+    def __init__(self, engine):
+        super().__init__(daemon=True)
+        self.engine = engine
+        self.samples: list[int] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        """Sample until stopped."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            while not self.stopped.is_set():
+                self.samples.append(connection.scalar(self.QUERY))
+                self.stopped.wait(SAMPLE_SECONDS)
+
+    def mean(self) -> float | None:
+        """Stop sampling; the mean number of active backends (None without samples)."""
+        self.stopped.set()
+        self.join()
+        return statistics.fmean(self.samples) if self.samples else None
+
+
+def features_of(body: bytes) -> tuple[int | str, dict | None]:
+    """The number of features (or list items) in a JSON response, and the JSON."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return "-", None
+    return len(data.get("features", data.get("items", []))), data
+
+
+def check(scenario: Scenario, data: dict | None, engine) -> str:
+    """Compare the response's total with the SQL count and the clusters' sum."""
+    if scenario.sql is None or data is None:
+        return "-"
+    with engine.connect() as connection:
+        expected = connection.scalar(text(scenario.sql))
+    problems = []
+    if data.get("total") != expected:
+        problems.append(f"total {data.get('total')} != SQL {expected}")
+    if "features" in data and not data.get("limited"):
+        summed = sum(f["properties"].get("count", 1) for f in data["features"])
+        if summed != data["total"]:
+            problems.append(f"features sum {summed} != total {data['total']}")
+    return "; ".join(problems) or f"ok ({expected:,})"
+
+
+def measure(
+    base: str, scenario: Scenario, concurrency: int, requests: int, workers: int, engine
+) -> Result:
+    """Send ``requests`` requests of ``scenario`` from ``concurrency`` threads."""
+    url = base + scenario.path
+    for _ in range(2):
+        _, body = fetch(url)
+    sampler = ActivitySampler(engine)
+    sampler.start()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        timings = [t for t, _ in pool.map(lambda _: fetch(url), range(requests))]
+    wall = time.perf_counter() - started
+    active = sampler.mean()
+    count, data = features_of(body)
+    quantiles = statistics.quantiles(timings, n=20, method="inclusive")
+    return Result(
+        scenario.label,
+        concurrency,
+        statistics.median(timings) * 1000,
+        quantiles[18] * 1000,
+        requests / wall,
+        len(body),
+        len(gzip.compress(body, 6)),
+        count,
+        share(active, wall, sum(timings), workers),
+        check(scenario, data, engine) if concurrency == 1 else "",
+    )
+
+
+def share(active: float | None, wall: float, latencies: float, workers: int) -> float | None:
+    """The database's share of the workers' busy time (see the module's description)."""
+    if active is None:
+        return None
+    return min(1.0, active * wall / min(latencies, workers * wall))
+
+
+def table(results: list[Result], header: str) -> str:
+    """The results as a Markdown table."""
+    lines = [
+        header,
+        "",
+        "| request | conc. | p50 ms | p95 ms | req/s | bytes | gzip bytes | features "
+        "| DB share | count check |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        share = f"{r.db_share:.0%}" if r.db_share is not None else "n/a"
+        lines.append(
+            f"| {r.label} | {r.concurrency} | {r.p50:.1f} | {r.p95:.1f} | {r.rps:.1f} "
+            f"| {r.raw:,} | {r.gz:,} | {r.features} | {share} | {r.check} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def parse_args() -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000, help="employers to create")
+    parser.add_argument("--seed", type=float, default=0.42)
+    parser.add_argument("--reuse", action="store_true", help="keep an existing database")
+    parser.add_argument("--requests", type=int, default=40, help="per scenario and level")
+    parser.add_argument("--concurrency", default="1,8", help="comma-separated levels")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--only", default="", help="only scenarios whose label has this text")
+    parser.add_argument("--output", type=Path, help="also write the table to this file")
+    args = parser.parse_args()
+    if args.count < 1 or args.requests < 2:
+        parser.error("--count must be at least 1 and --requests at least 2")
+    return args
+
+
+def main() -> None:
+    """Build or reuse the database, start gunicorn, measure, print the table."""
+    args = parse_args()
+    database = f"kmu_atlas_bench_load_{args.count}"
+    url = bench_url(database) if args.reuse else build(database, args.count, args.seed)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        published = connection.scalar(
+            text("SELECT count(*) FROM companies WHERE status = 'published'")
+        )
+    port = free_port()
+    server = start_server(url.render_as_string(False), port, args.workers)
+    results = []
+    try:
+        levels = [int(level) for level in args.concurrency.split(",")]
+        for scenario in scenarios(engine):
+            if args.only not in scenario.label:
+                continue
+            for level in levels:
+                result = measure(
+                    f"http://127.0.0.1:{port}", scenario, level, args.requests, args.workers, engine
+                )
+                results.append(result)
+                print(f"{result.label} c{level}: p95 {result.p95:.1f} ms", file=sys.stderr)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        engine.dispose()
+    header = (
+        f"{published:,} published employers ({args.count:,} generated), {os.cpu_count()} cores, "
+        f"gunicorn {args.workers} workers, {args.requests} requests per row, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    output = table(results, header)
+    print(output)
+    if args.output:
+        args.output.write_text(output, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
