@@ -45,13 +45,20 @@ format:
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Time the public queries on a scratch database (COUNT employers); prints figures.
+# The benchmark of issue 16 (long; not part of make test): for each of BENCH_COUNTS synthetic
+# employers, server load under gunicorn at concurrency 1 and 8 with and without the map cache,
+# browser timings in Chromium and, at the smallest count, the naive folium page; writes
+# docs/benchmarks.md. Then the name search's timings (scripts/bench_search.py, COUNT rows).
+# BENCH_ARGS e.g. --reuse --requests 40; 1,000,000 (state-sized area): BENCH_COUNTS=1000000.
+BENCH_COUNTS ?= 10000,100000
 COUNT ?= 100000
 bench: setup db
+	$(VENV)/bin/pip install -q -e '.[test,dev,bench]'
+	$(VENV)/bin/python scripts/bench.py --counts $(BENCH_COUNTS) $(BENCH_ARGS)
 	$(VENV)/bin/python scripts/bench_search.py --count $(COUNT)
 
-# Server load: gunicorn (2 workers) on loopback against kmu_atlas_bench_load_$(COUNT), at
-# concurrency 1 and 8 (issue 16); BENCH_ARGS e.g. --reuse --requests 40 --output load.md.
+# Server load alone: gunicorn (2 workers) on loopback against kmu_atlas_bench_load_$(COUNT),
+# at concurrency 1 and 8; BENCH_ARGS e.g. --reuse --map-cache --area state --output load.md.
 bench-load: setup db
 	$(VENV)/bin/pip install -q -e '.[test,dev,bench]'
 	$(VENV)/bin/python scripts/bench_load.py --count $(COUNT) $(BENCH_ARGS)

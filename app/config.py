@@ -74,6 +74,7 @@ ENV_SETTINGS = (
     "EMBED_FRAME_ANCESTORS",
     "ROUTE_URL",
     "SERVICE_WORKER",
+    "MAP_CACHE",
 )
 
 
@@ -254,6 +255,8 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         # visitors' browsers. Off in tests unless a test switches it on (a browser closed during
         # the worker's install cuts its requests off, which the test server reports).
         "SERVICE_WORKER": _flag(raw, "SERVICE_WORKER", default=app_env != "testing"),
+        # Unfiltered map answers shared through PostgreSQL (app.features.map_cache).
+        "MAP_CACHE": _flag(raw, "MAP_CACHE", default=True),
         "REGION": region,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "CLUSTER_THRESHOLD": cluster_threshold,

@@ -8,7 +8,13 @@ around the region's postal-code centres (a normal spread of about 1.5 km), names
 occupations come in matching trades, head counts lie on a skewed log scale (about half micro,
 one in ten large), family criteria, offers, apprenticeship occupations and languages are mixed
 in, and transit stops and childcare facilities are generated as layer features around the same
-centres.
+centres. With ``--area state`` the region's centres are copied onto a 5 x 5 grid of the
+region's size (about 3.75 x 2.25 degrees, the size of North Rhine-Westphalia), for a
+state-sized benchmark.
+
+Triggers are off for the load (``session_replication_role = replica``, as the local cluster's
+owner); the map index (migration 0012) is built once, set-based, at the end
+(``atlas_map_rebuild()``) and the map cache's generation raised.
 """
 
 from __future__ import annotations
@@ -44,12 +50,18 @@ TRADES = (
     ("Zahnarztpraxis", "86", "81"),
     ("Gartenbau", "81", "12"),
 )
-#: Per-postal-code centres, numbered, for a cheap join by number.
+#: The grid of copies of the region's centres per ``--area`` (columns, rows; step in degrees).
+AREAS = {"region": (1, 1, 0.0, 0.0), "state": (5, 5, 0.75, 0.45)}
+#: Per-postal-code centres, numbered, for a cheap join by number (copied onto the area's grid).
 CENTRES = """
 CREATE TEMP TABLE bench_centres AS
-SELECT row_number() OVER (ORDER BY pc.code) AS n, pc.code, ST_X(pc.point) AS x,
-       ST_Y(pc.point) AS y, m.ags, m.name
-FROM postal_codes pc JOIN municipalities m ON m.ags = pc.municipality_ags;
+SELECT row_number() OVER (ORDER BY gx, gy, pc.code) AS n, pc.code,
+       ST_X(pc.point) + (gx - (CAST(:columns AS int) - 1) / 2.0) * CAST(:dx AS float8) AS x,
+       ST_Y(pc.point) + (gy - (CAST(:rows AS int) - 1) / 2.0) * CAST(:dy AS float8) AS y,
+       m.ags, m.name
+FROM postal_codes pc JOIN municipalities m ON m.ags = pc.municipality_ags
+CROSS JOIN generate_series(0, CAST(:columns AS int) - 1) AS gx
+CROSS JOIN generate_series(0, CAST(:rows AS int) - 1) AS gy;
 CREATE TEMP TABLE bench_trades (n int PRIMARY KEY, name text, division text, grp text);
 """
 #: One batch of employers, ids :first..:last. The centre is skewed towards the first postal
@@ -179,15 +191,21 @@ def apprenticeship_codes() -> list[str]:
     return sorted(apprenticeships.codes())
 
 
-def fill(url: URL, count: int, seed: float) -> float:
-    """Insert ``count`` employers, their links and layer features; the seconds it took."""
+def fill(url: URL, count: int, seed: float, area: str = "region") -> float:
+    """Insert ``count`` employers, their links and layer features, then build the map index;
+    the seconds it took."""
     started = time.perf_counter()
     engine = create_engine(url)
+    columns, rows, dx, dy = AREAS[area]
+    grid = {"columns": columns, "rows": rows, "dx": dx, "dy": dy}
     with engine.begin() as connection:
         connection.execute(text("SET max_parallel_workers_per_gather = 0"))
+        # No triggers during the load (the map index and the cache generation are built and
+        # raised once at the end); the local cluster's owner may do this.
+        connection.execute(text("SET session_replication_role = replica"))
         connection.execute(text("SELECT setseed(:seed)"), {"seed": seed})
         for statement in CENTRES.strip().split(";\n"):
-            connection.execute(text(statement))
+            connection.execute(text(statement), grid if ":columns" in statement else {})
         connection.execute(
             text("INSERT INTO bench_trades VALUES (:n, :name, :division, :grp)"),
             [
@@ -204,19 +222,26 @@ def fill(url: URL, count: int, seed: float) -> float:
             params = {"codes": apprenticeship_codes()} if ":codes" in statement else {}
             connection.execute(text(statement), params)
             progress(done, len(LINKS), started, "links")
-        connection.execute(text(LAYERS), LAYER_COUNTS)
+        layers = {kind: number * columns * rows for kind, number in LAYER_COUNTS.items()}
+        connection.execute(text(LAYERS), layers)
+        progress(0, 1, started, "map index")
+        connection.execute(text("RESET session_replication_role"))
+        connection.execute(text("SET max_parallel_workers_per_gather = 2"))
+        connection.execute(text("SELECT atlas_map_rebuild()"))
+        connection.execute(text("UPDATE map_generation SET generation = generation + 1"))
+        progress(1, 1, started, "map index")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return time.perf_counter() - started
 
 
-def build(database: str, count: int, seed: float) -> URL:
-    """Recreate ``database`` and fill it with ``count`` employers; its URL."""
+def build(database: str, count: int, seed: float, area: str = "region") -> URL:
+    """Recreate ``database`` and fill it with ``count`` employers over ``area``; its URL."""
     url = bench_url(database)
     recreate_database(url)
     migrate(url)
-    seconds = fill(url, count, seed)
+    seconds = fill(url, count, seed, area)
     print(f"filled {count:,} employers into {database} in {seconds:.1f} s", file=sys.stderr)
     return url
 
@@ -227,10 +252,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000, help="employers to create")
     parser.add_argument("--seed", type=float, default=0.42, help="setseed value (-1 to 1)")
     parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--area", choices=sorted(AREAS), default="region")
     args = parser.parse_args()
     if args.count < 1:
         parser.error("--count must be at least 1")
-    build(args.database, args.count, args.seed)
+    build(args.database, args.count, args.seed, args.area)
 
 
 if __name__ == "__main__":

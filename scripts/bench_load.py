@@ -123,10 +123,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(
+    database_url: str, port: int, workers: int, map_cache: bool = False
+) -> subprocess.Popen:
     """Start gunicorn with the app and wait until /healthz answers."""
     env = dict(
         os.environ,
+        MAP_CACHE="true" if map_cache else "false",
         APP_ENV="production",
         DATABASE_URL=database_url,
         SECRET_KEY=secrets.token_urlsafe(48),
@@ -346,6 +349,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=10_000, help="employers to create")
     parser.add_argument("--seed", type=float, default=0.42)
     parser.add_argument("--reuse", action="store_true", help="keep an existing database")
+    parser.add_argument(
+        "--map-cache",
+        action="store_true",
+        help="serve unfiltered map views from the shared cache (off: every request computed)",
+    )
+    parser.add_argument(
+        "--area", choices=("region", "state"), default="region", help="spread of the employers"
+    )
     parser.add_argument("--requests", type=int, default=40, help="per scenario and level")
     parser.add_argument("--concurrency", default="1,8", help="comma-separated levels")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -360,15 +371,15 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Build or reuse the database, start gunicorn, measure, print the table."""
     args = parse_args()
-    database = f"kmu_atlas_bench_load_{args.count}"
-    url = bench_url(database) if args.reuse else build(database, args.count, args.seed)
+    database = f"kmu_atlas_bench_load_{args.count}" + ("_state" if args.area == "state" else "")
+    url = bench_url(database) if args.reuse else build(database, args.count, args.seed, args.area)
     engine = create_engine(url)
     with engine.connect() as connection:
         published = connection.scalar(
             text("SELECT count(*) FROM companies WHERE status = 'published'")
         )
     port = free_port()
-    server = start_server(url.render_as_string(False), port, args.workers)
+    server = start_server(url.render_as_string(False), port, args.workers, args.map_cache)
     results = []
     try:
         levels = [int(level) for level in args.concurrency.split(",")]
@@ -386,8 +397,10 @@ def main() -> None:
         server.wait(timeout=30)
         engine.dispose()
     header = (
-        f"{published:,} published employers ({args.count:,} generated), {os.cpu_count()} cores, "
+        f"{published:,} published employers ({args.count:,} generated, {args.area}), "
+        f"{os.cpu_count()} cores, "
         f"gunicorn {args.workers} workers, {args.requests} requests per row, "
+        f"map cache {'on' if args.map_cache else 'off'}, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
     output = table(results, header)

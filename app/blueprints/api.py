@@ -1,11 +1,20 @@
 """The public JSON API: public rows of each feature source only, public fields only."""
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from app.blueprints.filtering import map_settings, request_filter
 from app.extensions import limiter
-from app.features import pipeline
+from app.features import map_cache, pipeline
 from app.features import source as sources
 from app.features.filters import CONTROL_CHARACTERS, FilterError, parse_page, parse_sort
 from app.features.source import FeatureSource
@@ -38,10 +47,16 @@ def feature_collection(key: str):
     """A source's matching features as GeoJSON (clusters where dense), with ``total`` and
     ``matched``."""
     source = _source(key)
-    data = pipeline.map_features(source, request_filter(source), map_settings())
-    response = jsonify(data)
-    response.mimetype = "application/geo+json"
-    return response
+    feature_filter, settings = request_filter(source), map_settings()
+    cache_key = map_cache.key(source, feature_filter, settings, current_language())
+    body, state = map_cache.answer(
+        cache_key,
+        lambda: (
+            current_app.json.dumps(pipeline.map_features(source, feature_filter, settings)).encode()
+            + b"\n"
+        ),
+    )
+    return Response(body, mimetype="application/geo+json", headers={"X-Map-Cache": state})
 
 
 @bp.get("/features/<key>/list")

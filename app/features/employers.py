@@ -363,6 +363,8 @@ class EmployerSource:
     key = "employers"
     parameters = PARAMETERS
     detail_endpoint = "public.employer"
+    #: Its map answers may be shared through :mod:`app.features.map_cache` (no clock involved).
+    map_cacheable = True
     marker = {"className": "atlas-marker", "clusterClassName": "atlas-cluster"}
     #: The columns of an export; integers and booleans are typed, the rest are texts.
     integer_fields = ("employees", "open_positions")
@@ -459,6 +461,18 @@ class EmployerSource:
         if fold_for_search(suggestion) == fold_for_search(" ".join(typed)):
             return None
         return suggestion
+
+    def map_data(self, f: EmployerFilter, settings) -> dict:
+        """The map's data from the map index (:func:`app.features.map_index.map_data`)."""
+        from app.features import map_index
+
+        return map_index.map_data(f, settings)
+
+    def fast_count(self, f: EmployerFilter, *, use_view: bool = True) -> int:
+        """How many published employers pass ``f``, counted on the map index."""
+        from app.features import map_index
+
+        return map_index.count(f, use_view=use_view)
 
     def with_details(self, query: Select) -> Select:
         """The classifications that ``properties`` reads, loaded in a few queries."""

@@ -32,7 +32,16 @@ def matching(source: FeatureSource, f: FeatureFilter, *, use_view: bool = True) 
 
 
 def count(source: FeatureSource, f: FeatureFilter, *, use_view: bool = True) -> int:
-    """How many public features pass the filter."""
+    """How many public features pass the filter (from the source's own index, if it has one:
+    ``fast_count``)."""
+    fast_count = getattr(source, "fast_count", None)
+    if fast_count is not None:
+        return fast_count(f, use_view=use_view)
+    return count_rows(source, f, use_view=use_view)
+
+
+def count_rows(source: FeatureSource, f: FeatureFilter, *, use_view: bool = True) -> int:
+    """How many public features pass the filter, counted on the source's query."""
     subquery = matching(source, f, use_view=use_view).with_only_columns(source.id_column)
     return db.session.scalar(select(func.count()).select_from(subquery.subquery()))
 
@@ -60,7 +69,13 @@ def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings)
     features whose markers would overlap at the requested zoom become a cluster either way
     (``merge_close``), so a request with a zoom may get a few clusters while not ``clustered``.
     With a place, ``place`` gives its centre, label and radius.
+
+    A source with an index of its own answers through its ``map_data(filter, settings)``
+    (the employers: :mod:`app.features.map_index`), with the same fields.
     """
+    map_data = getattr(source, "map_data", None)
+    if map_data is not None:
+        return map_data(f, settings)
     query = matching(source, f)
     total = count(source, f)
     matched = count(source, f, use_view=False) if f.bbox else total
@@ -164,22 +179,41 @@ def screen_pixels(lon: float, lat: float, zoom: int) -> tuple[float, float]:
 
 def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) -> list[_Group]:
     """Merge map items whose centres lie closer than ``pixels`` both horizontally and vertically
-    at ``zoom`` (their markers would overlap), until no two do. Counts add up exactly."""
+    at ``zoom`` (their markers would overlap), until no two do. Counts add up exactly.
+
+    Largest first, each item joins the first kept item it overlaps; kept items are found
+    through buckets of ``pixels`` squared, so a pass costs about one look per item."""
     groups = sorted(groups, key=lambda g: -g.n)
     merged = True
     while merged and len(groups) > 1:
         merged = False
         kept: list[_Group] = []
+        places: list[tuple[float, float]] = []
+        buckets: dict[tuple[int, int], set[int]] = {}
         for group in groups:
             gx, gy = screen_pixels(group.lon, group.lat, zoom)
-            for other in kept:
-                ox, oy = screen_pixels(other.lon, other.lat, zoom)
-                if abs(gx - ox) < pixels and abs(gy - oy) < pixels:
-                    other.absorb(group)
-                    merged = True
-                    break
-            else:
+            bx, by = int(gx // pixels), int(gy // pixels)
+            first = None
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    for index in buckets.get((bx + dx, by + dy), ()):
+                        ox, oy = places[index]
+                        near = abs(gx - ox) < pixels and abs(gy - oy) < pixels
+                        if near and (first is None or index < first):
+                            first = index
+            if first is None:
+                buckets.setdefault((bx, by), set()).add(len(kept))
                 kept.append(group)
+                places.append((gx, gy))
+                continue
+            other = kept[first]
+            ox, oy = places[first]
+            buckets[(int(ox // pixels), int(oy // pixels))].discard(first)
+            other.absorb(group)
+            ox, oy = screen_pixels(other.lon, other.lat, zoom)
+            places[first] = (ox, oy)
+            buckets.setdefault((int(ox // pixels), int(oy // pixels)), set()).add(first)
+            merged = True
         groups = sorted(kept, key=lambda g: -g.n)
     return groups
 

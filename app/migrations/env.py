@@ -27,11 +27,18 @@ config.set_main_option(
 
 # Tables PostGIS creates itself; they are not ours to migrate.
 POSTGIS_TABLES = {"spatial_ref_sys", "topology", "layer"}
+# Tables the database keeps itself (map index and cache, migrations 0012 and 0013): written by
+# their migrations' SQL (expression indexes, triggers); the models only read them.
+DATABASE_KEPT_TABLES = {"map_points", "map_cells", "map_nearby", "map_generation", "map_cache"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave PostGIS's own tables alone, and apply GeoAlchemy2's rules."""
-    if type_ == "table" and name in POSTGIS_TABLES:
+    """Leave PostGIS's own tables and the database-kept tables alone, and apply GeoAlchemy2's
+    rules."""
+    if type_ == "table" and name in POSTGIS_TABLES | DATABASE_KEPT_TABLES:
+        return False
+    table = getattr(obj, "table", None)
+    if table is not None and table.name in DATABASE_KEPT_TABLES:
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

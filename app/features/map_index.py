@@ -1,0 +1,438 @@
+"""The employers' map data from the map index (migration 0012): counts, grid clusters and
+points without scanning what the map does not need.
+
+- Every employer filter is a condition on ``map_points`` (one narrow table): facets are tags
+  (``tags && …`` for "any of", ``tags @> …`` for "all of", served by a GIN index), a place and
+  radius is ``ST_DWithin`` on its geography index, proximity is a lookup in ``map_nearby``, the
+  name search joins the companies for their full text.
+- Where the filter is at most one tag (no filter, or one value of one parameter), the grid
+  cells of the view come pre-aggregated from ``map_cells``: the cells that lie wholly in the view
+  from the stored band at or above the zoom (cells of a band are nested in the coarser ones),
+  the cells on the view's edge counted live from the points in the view. So clusters and
+  counts stay exact, also for a view that cuts through cells.
+- Point features are built from rows (no ORM objects): the same public properties as
+  :func:`app.features.employers.public_properties`.
+
+The database keeps the index up to date in the transaction of each change, so a response is
+never older than the last publish. ``tests/integration/test_map_index.py`` compares it with the
+employer query (:meth:`EmployerSource.query`) after inserts, updates, deletes, publishes and
+merges.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import Text, and_, func, literal, not_, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+
+from app.extensions import db
+from app.features import spatial
+from app.features.employers import PUBLIC_FIELDS, EmployerFilter, text_condition
+from app.models import (
+    Company,
+    CompanyApprenticeship,
+    FamilyCriterion,
+    company_family_criteria,
+    company_occupations,
+    company_sectors,
+)
+from app.models.map_index import map_cells, map_nearby, map_points
+from app.services import apprenticeships
+
+#: The zoom levels whose cells ``map_cells`` stores (``atlas_map_bands()`` in migration 0012).
+BANDS = (2, 5, 8, 11)
+#: A cell is 64 screen pixels wide: four to a 256-pixel tile.
+CELL_PIXELS = 64
+
+P = map_points.c
+
+
+def cells_per_world(zoom: int) -> int:
+    """How many cells span the world's width (and height) at ``zoom``."""
+    return 2 ** (zoom + 2)
+
+
+def mercator_x(lon: float) -> float:
+    """Web Mercator x in [0, 1), as ``atlas_mx``."""
+    return (lon + 180) / 360
+
+
+def mercator_y(lat: float) -> float:
+    """Web Mercator y in [0, 1) from the north, as ``atlas_my``."""
+    lat = max(-85.05112878, min(85.05112878, lat))
+    sin = math.sin(math.radians(lat))
+    return 0.5 - math.log((1 + sin) / (1 - sin)) / (4 * math.pi)
+
+
+def longitude(x: float) -> float:
+    """The longitude of Web Mercator x."""
+    return x * 360 - 180
+
+
+def latitude(y: float) -> float:
+    """The latitude of Web Mercator y."""
+    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y))))
+
+
+def tag_groups(f: EmployerFilter) -> list[tuple[str, list[str]]]:
+    """The filter's facets as tag conditions: ("any", tags) or ("all", tags)."""
+    groups = []
+
+    def any_of(tags):
+        if tags:
+            groups.append(("any", sorted(tags)))
+
+    any_of([f"s:{s}" for s in f.sections] + [f"d:{d}" for d in f.divisions])
+    any_of([f"a:{a}" for a in f.areas] + [f"g:{g}" for g in f.groups])
+    any_of([f"m:{m}" for m in f.municipalities])
+    any_of([f"z:{s}" for s in f.sizes])
+    if f.family:
+        groups.append(("all", sorted(f"f:{key}" for key in f.family)))
+    any_of([f"o:{o}" for o in f.offers])
+    any_of([f"p:{code}" for code in f.apprenticeships])
+    any_of([f"l:{code}" for code in f.languages])
+    return groups
+
+
+def single_tag(f: EmployerFilter) -> str | None:
+    """The one tag the filter comes down to ("*" for no filter), or None: then the cells are
+    counted live."""
+    if f.text or f.near or f.proximity:
+        return None
+    groups = tag_groups(f)
+    if not groups:
+        return "*"
+    if len(groups) == 1 and len(groups[0][1]) == 1:
+        return groups[0][1][0]
+    return None
+
+
+def conditions(f: EmployerFilter) -> list:
+    """The filter (without the view) as conditions on ``map_points``; the name search needs
+    the companies joined (:func:`points`)."""
+    where = []
+    for kind, tags in tag_groups(f):
+        tags = literal(tags, ARRAY(Text))
+        where.append(P.tags.overlap(tags) if kind == "any" else P.tags.contains(tags))
+    if f.near:
+        where.append(
+            func.ST_DWithin(
+                spatial.as_geography(P.location), spatial.point(f.near.lon, f.near.lat), f.radius_m
+            )
+        )
+    for kind, metres in f.proximity:
+        near = select(map_nearby.c.company_id).where(
+            map_nearby.c.kind == kind,
+            map_nearby.c.metres == metres,
+            map_nearby.c.until >= func.current_date(),
+        )
+        where.append(P.company_id.in_(near))
+    return where
+
+
+def points(f: EmployerFilter):
+    """``map_points`` (joined with the companies for a name search) and the conditions."""
+    where = conditions(f)
+    source = map_points
+    if f.text and (condition := text_condition(f.text)) is not None:
+        source = map_points.join(Company, Company.id == P.company_id)
+        where.append(condition)
+    return source, where
+
+
+def envelope(west: float, south: float, east: float, north: float):
+    return func.ST_MakeEnvelope(west, south, east, north, 4326)
+
+
+@dataclass
+class Cell:
+    """A grid cell of the view: count, sums of the coordinates, extent and (when it holds one
+    employer) that employer's id."""
+
+    n: int
+    sx: float
+    sy: float
+    west: float
+    south: float
+    east: float
+    north: float
+    only_id: int | None
+
+
+@dataclass(frozen=True)
+class View:
+    """The view's cells at a zoom: the range of cells wholly inside the bbox (may be empty)."""
+
+    zoom: int
+    bbox: tuple[float, float, float, float] | None
+
+    @property
+    def size(self) -> int:
+        return cells_per_world(self.zoom)
+
+    def interior(self) -> tuple[int, int, int, int] | None:
+        """(x0, y0, x1, y1) of the cells wholly inside the view (all cells without a view)."""
+        if self.bbox is None:
+            return (0, 0, self.size - 1, self.size - 1)
+        west, south, east, north = self.bbox
+        x0 = math.ceil(mercator_x(west) * self.size)
+        x1 = math.floor(mercator_x(east) * self.size) - 1
+        y0 = math.ceil(mercator_y(north) * self.size)
+        y1 = math.floor(mercator_y(south) * self.size) - 1
+        return (x0, y0, x1, y1) if x0 <= x1 and y0 <= y1 else None
+
+    def cell_bounds(self, cx: int, cy: int) -> tuple[float, float, float, float]:
+        return (
+            longitude(cx / self.size),
+            latitude((cy + 1) / self.size),
+            longitude((cx + 1) / self.size),
+            latitude(cy / self.size),
+        )
+
+
+def _cell_index(column, zoom: int):
+    return func.floor(column * cells_per_world(zoom))
+
+
+def _stored_cells(view: View, tag: str, interior: tuple[int, int, int, int]) -> list:
+    """The view's interior cells from ``map_cells``: the finest stored band at or above the
+    zoom, its cells grouped into the zoom's cells."""
+    band = min(b for b in BANDS if b >= view.zoom)
+    shift = band - view.zoom
+    x0, y0, x1, y1 = interior
+    c = map_cells.c
+    cx, cy = c.cx.op(">>")(shift), c.cy.op(">>")(shift)
+    query = (
+        select(
+            cx.label("gx"),
+            cy.label("gy"),
+            func.sum(c.n),
+            func.sum(c.sx),
+            func.sum(c.sy),
+            func.sum(c.sid),
+        )
+        .where(
+            c.band == band,
+            c.tag == tag,
+            c.cx.between(x0 << shift, ((x1 + 1) << shift) - 1),
+            c.cy.between(y0 << shift, ((y1 + 1) << shift) - 1),
+        )
+        .group_by(cx, cy)
+    )
+    cells = []
+    for cell_x, cell_y, n, sx, sy, sid in db.session.execute(query):
+        west, south, east, north = view.cell_bounds(cell_x, cell_y)
+        cells.append(Cell(int(n), sx, sy, west, south, east, north, int(sid) if n == 1 else None))
+    return cells
+
+
+def _live_cells(f: EmployerFilter, view: View, interior) -> list:
+    """The view's cells counted from the points: all of them, or (with ``interior``) only the
+    cells on the view's edge."""
+    source, where = points(f)
+    if view.bbox is not None:
+        where.append(func.ST_Intersects(P.location, envelope(*view.bbox)))
+    cx, cy = _cell_index(P.mx, view.zoom), _cell_index(P.my, view.zoom)
+    if interior is not None and view.bbox is not None:
+        x0, y0, x1, y1 = interior
+        west, south, east, north = view.bbox
+        size, margin = view.size, 1e-9
+        inner_west, inner_east = longitude(x0 / size), longitude((x1 + 1) / size)
+        inner_north, inner_south = latitude(y0 / size), latitude((y1 + 1) / size)
+        strips = (  # the edge as four boxes, so that the spatial index finds its points
+            (west, south, inner_west + margin, north),
+            (inner_east - margin, south, east, north),
+            (west, inner_north - margin, east, north),
+            (west, south, east, inner_south + margin),
+        )
+        where.append(or_(*(P.location.op("&&")(envelope(*strip)) for strip in strips)))
+        where.append(not_(and_(cx.between(x0, x1), cy.between(y0, y1))))
+    x, y = func.ST_X(P.location), func.ST_Y(P.location)
+    query = (
+        select(
+            cx.label("gx"),
+            cy.label("gy"),
+            func.count(),
+            func.sum(x),
+            func.sum(y),
+            func.min(x),
+            func.min(y),
+            func.max(x),
+            func.max(y),
+            func.min(P.company_id),
+        )
+        .select_from(source)
+        .where(*where)
+        .group_by(cx, cy)
+    )
+    return [
+        Cell(n, sx, sy, west, south, east, north, first if n == 1 else None)
+        for _, _, n, sx, sy, west, south, east, north, first in db.session.execute(query)
+    ]
+
+
+def view_cells(f: EmployerFilter, zoom: int) -> list[Cell]:
+    """The grid cells (64 pixels at ``zoom``) of the employers that pass ``f`` in its view
+    (everywhere without a bbox), with exact counts."""
+    view = View(zoom, f.bbox)
+    tag = single_tag(f)
+    interior = view.interior() if tag is not None and zoom <= max(BANDS) else None
+    cells = _stored_cells(view, tag, interior) if interior is not None else []
+    if interior is None or view.bbox is not None:
+        cells += _live_cells(f, view, interior)
+    return cells
+
+
+def count(f: EmployerFilter, *, use_view: bool = True) -> int:
+    """How many published employers pass ``f`` (in its bbox, if ``use_view``)."""
+    tag = single_tag(f)
+    if tag is not None and not (use_view and f.bbox):
+        c = map_cells.c
+        query = select(func.coalesce(func.sum(c.n), 0)).where(c.band == min(BANDS), c.tag == tag)
+        return int(db.session.scalar(query))
+    source, where = points(f)
+    if use_view and f.bbox:
+        where.append(func.ST_Intersects(P.location, envelope(*f.bbox)))
+    return db.session.scalar(select(func.count()).select_from(source).where(*where))
+
+
+def point_ids(f: EmployerFilter, limit: int) -> list[int]:
+    """The ids of at most ``limit`` employers that pass ``f`` in its view, by id."""
+    source, where = points(f)
+    if f.bbox:
+        where.append(func.ST_Intersects(P.location, envelope(*f.bbox)))
+    query = select(P.company_id).select_from(source).where(*where)
+    return list(db.session.scalars(query.order_by(P.company_id).limit(limit)))
+
+
+def point_features(ids: list[int], f: EmployerFilter) -> list[dict]:
+    """The employers ``ids`` as GeoJSON point features with their public properties, by id,
+    from rows (no ORM objects)."""
+    if not ids:
+        return []
+    family = (
+        select(
+            func.array_agg(
+                aggregate_order_by(
+                    company_family_criteria.c.criterion_key, FamilyCriterion.position
+                )
+            )
+        )
+        .select_from(company_family_criteria)
+        .join(FamilyCriterion, FamilyCriterion.key == company_family_criteria.c.criterion_key)
+        .where(company_family_criteria.c.company_id == Company.id)
+        .scalar_subquery()
+    )
+    trained = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    func.json_build_object(
+                        "code", CompanyApprenticeship.code, "places", CompanyApprenticeship.places
+                    )
+                ),
+                func.json_build_array(),
+            )
+        )
+        .where(CompanyApprenticeship.company_id == Company.id)
+        .scalar_subquery()
+    )
+    distance = spatial.distance_column(Company.location, f)
+    query = select(
+        Company.id,
+        *(getattr(Company, name) for name in PUBLIC_FIELDS),
+        _sorted_codes(company_sectors.c.division_code).label("_sectors"),
+        _sorted_codes(company_occupations.c.group_code).label("_occupations"),
+        family.label("_family"),
+        trained.label("_apprenticeships"),
+        func.ST_X(Company.location).label("_x"),
+        func.ST_Y(Company.location).label("_y"),
+        (distance if distance is not None else literal(None)).label("_distance"),
+    ).where(Company.id.in_(ids))
+    features = []
+    for row in db.session.execute(query.order_by(Company.id)):
+        values = row._mapping
+        properties = {"id": row.id}
+        properties.update({name: values[name] for name in PUBLIC_FIELDS})
+        properties["sectors"] = list(row._sectors or ())
+        properties["occupations"] = list(row._occupations or ())
+        properties["family"] = list(row._family or ())
+        properties["apprenticeships"] = apprenticeships.shown(
+            row._apprenticeships, apprenticeships.current_language()
+        )
+        if row._distance is not None:
+            properties["distance_km"] = round(row._distance / 1000, 2)
+        features.append(
+            {
+                "type": "Feature",
+                "id": row.id,
+                "geometry": {"type": "Point", "coordinates": [round(row._x, 6), round(row._y, 6)]},
+                "properties": properties,
+            }
+        )
+    return features
+
+
+def _sorted_codes(column):
+    """The company's codes in ``column``'s association table, sorted (NULL for none)."""
+    table = column.table
+    return (
+        select(func.array_agg(aggregate_order_by(column, column)))
+        .where(table.c.company_id == Company.id)
+        .scalar_subquery()
+    )
+
+
+def map_data(f: EmployerFilter, settings) -> dict:
+    """The map's data for the employers (what :func:`app.features.pipeline.map_features`
+    answers, from the map index): points, or clusters where the view holds more than
+    ``settings.threshold`` employers below ``settings.max_zoom``; exact ``total`` (in the view)
+    and ``matched`` (without it); at most ``settings.limit`` single features, ``limited`` when
+    some were left out."""
+    from app.features.pipeline import _cluster_feature, _Group, _merge_overlapping, merge_close
+
+    zoom = f.zoom if f.zoom is not None else settings.default_zoom
+    matched = count(f, use_view=False)
+    cells = None
+    if zoom < settings.max_zoom:
+        cells = view_cells(f, zoom)
+        total = sum(cell.n for cell in cells) if f.bbox else matched
+    else:
+        total = count(f) if f.bbox else matched
+    clustered = cells is not None and total > settings.threshold
+    if clustered:
+        groups = [
+            _Group(c.n, c.sx, c.sy, c.west, c.south, c.east, c.north, c.only_id) for c in cells
+        ]
+        features, singles = [], []
+        for group in merge_close(groups, zoom):
+            if group.n == 1:
+                singles.append(group.first_id)
+            else:
+                features.append(_cluster_feature(group))
+        features += point_features(sorted(singles)[: settings.limit], f)
+        limited = len(singles) > settings.limit
+    else:
+        features = point_features(point_ids(f, settings.limit), f)
+        limited = total > settings.limit
+        if f.zoom is not None and zoom < settings.max_zoom:
+            features = _merge_overlapping(features, zoom)
+    data = {
+        "type": "FeatureCollection",
+        "total": total,
+        "matched": matched,
+        "clustered": clustered,
+        "limited": limited,
+        "limit": settings.limit,
+        "features": features,
+    }
+    if f.near:
+        data["place"] = {
+            "lon": f.near.lon,
+            "lat": f.near.lat,
+            "label": f.near.label,
+            "radius_km": f.radius_km,
+        }
+    return data
