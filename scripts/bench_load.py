@@ -173,7 +173,7 @@ def sql_count(conditions: list[str], bbox: str | None = None) -> str:
     """A SQL count of published employers under ``conditions`` (and in ``bbox``)."""
     where = ["c.status = 'published'", *conditions]
     if bbox:
-        where.append(f"c.location && ST_MakeEnvelope({bbox}, 4326)")
+        where.append(f"ST_Intersects(c.location, ST_MakeEnvelope({bbox}, 4326))")
     # Fixed conditions and a bbox of formatted floats: nothing from outside.
     return "SELECT count(*) FROM companies c WHERE " + " AND ".join(where)  # noqa: S608
 

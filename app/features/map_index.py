@@ -3,8 +3,10 @@ points without scanning what the map does not need.
 
 - Every employer filter is a condition on ``map_points`` (one narrow table): facets are tags
   (``tags && …`` for "any of", ``tags @> …`` for "all of", served by a GIN index), a place and
-  radius is ``ST_DWithin`` on its geography index, proximity is a lookup in ``map_nearby``, the
-  name search joins the companies for their full text.
+  radius is ``ST_DWithin`` on its geography index, proximity is a tag (``n:transit:500``) for
+  a layer kind none of whose public features expires, else a lookup in ``map_nearby`` (the
+  last public day per employer, kind and radius), the name search joins the companies for
+  their full text.
 - Where the filter is at most one tag (no filter, or one value of one parameter), the grid
   cells of the view come pre-aggregated from ``map_cells``: the cells that lie wholly in the view
   from the stored band at or above the zoom (cells of a band are nested in the coarser ones),
@@ -24,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Text, and_, func, literal, not_, or_, select
+from sqlalchemy import Text, and_, exists, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from app.extensions import db
@@ -34,6 +36,7 @@ from app.models import (
     Company,
     CompanyApprenticeship,
     FamilyCriterion,
+    LayerFeature,
     company_family_criteria,
     company_occupations,
     company_sectors,
@@ -42,7 +45,7 @@ from app.models.map_index import map_cells, map_nearby, map_points
 from app.services import apprenticeships
 
 #: The zoom levels whose cells ``map_cells`` stores (``atlas_map_bands()`` in migration 0012).
-BANDS = (2, 5, 8, 11)
+BANDS = (2, 5, 8, 11, 13)
 #: A cell is 64 screen pixels wide: four to a 256-pixel tile.
 CELL_PIXELS = 64
 
@@ -93,13 +96,29 @@ def tag_groups(f: EmployerFilter) -> list[tuple[str, list[str]]]:
     any_of([f"o:{o}" for o in f.offers])
     any_of([f"p:{code}" for code in f.apprenticeships])
     any_of([f"l:{code}" for code in f.languages])
+    for kind, metres in f.proximity:
+        if not expiring(kind):
+            groups.append(("all", [f"n:{kind}:{metres}"]))
     return groups
+
+
+def expiring(kind: str) -> bool:
+    """Whether a public feature of the layer ``kind`` has a last day: then proximity to that
+    kind is looked up in ``map_nearby`` (which follows the calendar), else it is a tag."""
+    query = select(
+        exists().where(
+            LayerFeature.kind == kind,
+            LayerFeature.expires_on.is_not(None),
+            LayerFeature.expires_on >= func.current_date(),
+        )
+    )
+    return bool(db.session.scalar(query))
 
 
 def single_tag(f: EmployerFilter) -> str | None:
     """The one tag the filter comes down to ("*" for no filter), or None: then the cells are
     counted live."""
-    if f.text or f.near or f.proximity:
+    if f.text or f.near or any(expiring(kind) for kind, _ in f.proximity):
         return None
     groups = tag_groups(f)
     if not groups:
@@ -123,6 +142,8 @@ def conditions(f: EmployerFilter) -> list:
             )
         )
     for kind, metres in f.proximity:
+        if not expiring(kind):
+            continue  # a tag (tag_groups)
         near = select(map_nearby.c.company_id).where(
             map_nearby.c.kind == kind,
             map_nearby.c.metres == metres,

@@ -11,8 +11,9 @@ up to date itself, in the same transaction as every change (so they are never st
   (``mx``, ``my`` in [0, 1), as Leaflet's pixel space divided by the world's width) and its
   facet tags (``s:C`` section, ``d:47`` division, ``a:2`` occupation area, ``g:21`` group,
   ``m:<AGS>`` municipality by boundary as the filter decides it, ``z:small`` size, ``f:<key>``
-  family criterion, ``o:jobs`` offer, ``p:<code>`` apprenticeship, ``l:tr`` language).
-- ``map_cells``: per band (zoom 2, 5, 8, 11), grid cell (64 screen pixels at that zoom) and tag
+  family criterion, ``o:jobs`` offer, ``p:<code>`` apprenticeship, ``l:tr`` language,
+  ``n:transit:500`` within 500 m of a feature of that layer kind that never expires).
+- ``map_cells``: per band (zoom 2, 5, 8, 11, 13), grid cell (64 screen pixels at that zoom) and tag
   (``*`` for every employer): the count, the sums of longitude, latitude and ids (the id of a
   cell's only employer is the sum). Kept up by statement triggers on ``map_points``.
 - ``map_nearby``: per employer, layer kind and proximity radius (300, 500, 1000, 2000 m) with
@@ -65,13 +66,17 @@ CREATE TABLE map_nearby (
     PRIMARY KEY (kind, metres, company_id)
 );
 CREATE INDEX ix_map_nearby_company ON map_nearby (company_id);
+
+-- The list by name: published employers in German order, walked with a LIMIT.
+CREATE INDEX ix_companies_published_name ON companies ((name COLLATE "de-x-icu"), id)
+  WHERE status = 'published';
 """
 
 FUNCTIONS = r"""
 -- The bands whose cells are stored, and the proximity radii (app.features.filters
 -- PROXIMITY_OPTIONS; tests/integration/test_map_index.py keeps them equal).
 CREATE FUNCTION atlas_map_bands() RETURNS integer[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ARRAY[2, 5, 8, 11] $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ARRAY[2, 5, 8, 11, 13] $$;
 CREATE FUNCTION atlas_proximity_metres() RETURNS integer[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ARRAY[300, 500, 1000, 2000] $$;
 
@@ -124,6 +129,12 @@ LANGUAGE sql STABLE AS $$
              UNION ALL  -- inside a stored boundary (app.features.employers.in_municipalities)
              SELECT 'm:' || m.ags FROM municipalities m
                WHERE m.boundary IS NOT NULL AND ST_Intersects(m.boundary, c.location)
+             UNION ALL  -- near a feature of a layer kind that does not expire
+             SELECT DISTINCT 'n:' || f.kind || ':' || r
+               FROM unnest(atlas_proximity_metres()) AS r
+               JOIN layer_features f
+                 ON ST_DWithin(geography(f.location), geography(c.location), r)
+               WHERE f.expires_on IS NULL
              UNION ALL  -- by key where that municipality has no stored boundary
              SELECT 'm:' || c.municipality_ags
                WHERE c.municipality_ags IS NOT NULL AND NOT EXISTS (
@@ -248,26 +259,31 @@ BEGIN
 END
 $$;
 
--- Layer features changed: the proximity rows of the employers near the old and new places.
+-- Layer features changed: the map rows (proximity tags) and the proximity rows of the
+-- employers near the old and new places.
 CREATE FUNCTION atlas_layer_features_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  ids integer[];
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    PERFORM atlas_nearby_refresh(ARRAY(
+    ids := ARRAY(
       SELECT DISTINCT p.company_id FROM new_rows f JOIN map_points p
-        ON ST_DWithin(geography(p.location), geography(f.location), 2000)));
+        ON ST_DWithin(geography(p.location), geography(f.location), 2000));
   ELSIF TG_OP = 'DELETE' THEN
-    PERFORM atlas_nearby_refresh(ARRAY(
+    ids := ARRAY(
       SELECT DISTINCT p.company_id FROM old_rows f JOIN map_points p
-        ON ST_DWithin(geography(p.location), geography(f.location), 2000)));
+        ON ST_DWithin(geography(p.location), geography(f.location), 2000));
   ELSE
-    PERFORM atlas_nearby_refresh(ARRAY(
+    ids := ARRAY(
       SELECT p.company_id FROM new_rows f JOIN map_points p
         ON ST_DWithin(geography(p.location), geography(f.location), 2000)
       UNION
       SELECT p.company_id FROM old_rows f JOIN map_points p
-        ON ST_DWithin(geography(p.location), geography(f.location), 2000)));
+        ON ST_DWithin(geography(p.location), geography(f.location), 2000));
   END IF;
+  PERFORM atlas_map_refresh(ids);
+  PERFORM atlas_nearby_refresh(ids);
   RETURN NULL;
 END
 $$;
@@ -276,9 +292,13 @@ CREATE FUNCTION atlas_map_truncated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   -- map_points and map_nearby go with companies (TRUNCATE … CASCADE), map_cells do not;
-  -- map_nearby may be truncated by the same statement, so its rows are deleted.
+  -- map_nearby may be truncated by the same statement, so its rows are deleted; the
+  -- proximity tags of the map rows are recomputed.
   IF TG_TABLE_NAME = 'layer_features' THEN
     DELETE FROM map_nearby;
+    PERFORM atlas_map_refresh(ARRAY(
+      SELECT company_id FROM map_points WHERE EXISTS (
+        SELECT 1 FROM unnest(tags) AS t WHERE t LIKE 'n:%')));
   ELSE
     TRUNCATE map_cells;
   END IF;
@@ -396,6 +416,7 @@ def downgrade():
     ):
         op.execute(f"DROP TRIGGER {name} ON {table}")
     op.execute("DROP TABLE map_nearby, map_cells, map_points")
+    op.execute("DROP INDEX ix_companies_published_name")
     for function in (
         "atlas_map_rebuild()",
         "atlas_map_truncated()",
