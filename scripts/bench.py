@@ -27,7 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from urllib.parse import parse_qs, urlsplit
+
 import bench_browser
+import bench_tipg
 from bench_data import bench_url, build
 from bench_load import free_port, measure, scenarios, start_server, table
 from sqlalchemy import create_engine, event, text
@@ -130,6 +133,7 @@ def run_count(count: int, args) -> dict:
             server.terminate()
             server.wait(timeout=30)
         result["cached" if cached else "rows"] = rows
+    result["tipg"] = tipg_reference(url, engine, found, args.requests)
     maps = [r for r in result["rows"] if r.label.startswith("map") and r.concurrency == 1]
     slowest = max(maps, key=lambda r: r.p50)
     path = next(s.path for s in found if s.label == slowest.label)
@@ -140,6 +144,50 @@ def run_count(count: int, args) -> dict:
         print(f"{count:,} folium: {result['folium']}", file=sys.stderr)
     engine.dispose()
     return result
+
+
+def tipg_reference(url, engine, found, requests: int) -> list[dict]:
+    """Reference (b): tipg's vector tiles for the unfiltered map viewports."""
+    bench_tipg.create_view(engine)
+    port = free_port()
+    server = bench_tipg.start(url, port)
+    rows = []
+    try:
+        for scenario in found:
+            if not (scenario.label.startswith("map") and scenario.label.endswith("no filter")):
+                continue
+            query = parse_qs(urlsplit(scenario.path).query)
+            rows += bench_tipg.measure(
+                f"http://127.0.0.1:{port}",
+                scenario.label,
+                query["bbox"][0],
+                int(query["zoom"][0]),
+                requests,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return rows
+
+
+def tipg_table(result: dict) -> list[str]:
+    """Ours against tipg per unfiltered viewport (p95, ms)."""
+    ours = {(r.label, r.concurrency): r for r in result["rows"]}
+    lines = [
+        "**Reference (b): tipg** (vector tiles, WebMercatorQuad, the same published rows; the",
+        "sum over the tiles that cover the view, fetched one after the other):",
+        "",
+        "| view | conc. | tiles | tile bytes | tipg p50 | tipg p95 | ours p95 | ours / tipg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in result["tipg"]:
+        mine = ours[(row["label"], row["concurrency"])]
+        lines.append(
+            f"| {row['label']} | {row['concurrency']} | {row['tiles']} | {row['bytes']:,} "
+            f"| {row['p50']:.1f} | {row['p95']:.1f} | {mine.p95:.1f} "
+            f"| {mine.p95 / row['p95']:.2f} |"
+        )
+    return [*lines, ""]
 
 
 def verdict(ok: bool) -> str:
@@ -212,6 +260,7 @@ def report(results: list[dict], args) -> str:
                 f"to first markers (target ≥ 10×: {verdict(ratio >= 10)}).",
                 "",
             ]
+        lines += tipg_table(result)
         label, millis, statement, plan = result["slowest"]
         lines += [
             f"Slowest map request at concurrency 1: {label}. Its slowest statement "

@@ -77,6 +77,7 @@ FUNCTIONS = r"""
 -- PROXIMITY_OPTIONS; tests/integration/test_map_index.py keeps them equal).
 CREATE FUNCTION atlas_map_bands() RETURNS integer[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ARRAY[2, 5, 8, 11, 13] $$;
+-- (2000, the largest, is also written out in the distance joins below.)
 CREATE FUNCTION atlas_proximity_metres() RETURNS integer[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ARRAY[300, 500, 1000, 2000] $$;
 
@@ -99,52 +100,58 @@ CREATE FUNCTION atlas_map_rows(ids integer[])
 RETURNS TABLE (company_id integer, location geometry, mx double precision,
                my double precision, tags text[])
 LANGUAGE sql STABLE AS $$
+  WITH c AS MATERIALIZED (  -- set-based: one join per kind of tag, for 1 or 1,000,000 ids
+    SELECT c.* FROM companies c JOIN unnest(ids) AS i (id) ON i.id = c.id
+    WHERE c.status = 'published' AND c.location IS NOT NULL
+  ), found (id, t) AS (
+    SELECT s.company_id, 'd:' || s.division_code FROM c JOIN company_sectors s
+      ON s.company_id = c.id
+    UNION ALL
+    SELECT s.company_id, 's:' || d.section_code FROM c JOIN company_sectors s
+      ON s.company_id = c.id JOIN wz_divisions d ON d.code = s.division_code
+    UNION ALL
+    SELECT o.company_id, 'g:' || o.group_code FROM c JOIN company_occupations o
+      ON o.company_id = c.id
+    UNION ALL
+    SELECT o.company_id, 'a:' || g.area_code FROM c JOIN company_occupations o
+      ON o.company_id = c.id JOIN kldb_groups g ON g.code = o.group_code
+    UNION ALL
+    SELECT f.company_id, 'f:' || f.criterion_key FROM c JOIN company_family_criteria f
+      ON f.company_id = c.id
+    UNION ALL
+    SELECT a.company_id, 'p:' || a.code FROM c JOIN company_apprenticeships a
+      ON a.company_id = c.id
+    UNION ALL
+    SELECT c.id, 'l:' || l FROM c CROSS JOIN unnest(c.languages) AS l
+    UNION ALL
+    SELECT c.id, 'z:' || c.size_class FROM c WHERE c.size_class IS NOT NULL
+    UNION ALL
+    SELECT c.id, 'o:apprenticeship' FROM c WHERE c.offers_apprenticeships
+    UNION ALL
+    SELECT c.id, 'o:internship' FROM c WHERE c.offers_internships
+    UNION ALL
+    SELECT c.id, 'o:jobs' FROM c WHERE c.open_positions > 0
+    UNION ALL  -- inside a stored boundary (app.features.employers.in_municipalities)
+    SELECT c.id, 'm:' || m.ags FROM c JOIN municipalities m
+      ON m.boundary IS NOT NULL AND ST_Intersects(m.boundary, c.location)
+    UNION ALL  -- by key where that municipality has no stored boundary
+    SELECT c.id, 'm:' || c.municipality_ags FROM c
+    WHERE c.municipality_ags IS NOT NULL AND NOT EXISTS (
+      SELECT 1 FROM municipalities m
+      WHERE m.ags = c.municipality_ags AND m.boundary IS NOT NULL)
+    UNION ALL  -- near a feature of a layer kind that does not expire (one index probe each)
+    SELECT c.id, 'n:' || f.kind || ':' || r FROM c
+      JOIN layer_features f
+        ON f.expires_on IS NULL
+        AND ST_DWithin(geography(f.location), geography(c.location), 2000)
+      CROSS JOIN unnest(atlas_proximity_metres()) AS r
+    WHERE ST_DWithin(geography(f.location), geography(c.location), r)
+  )
   SELECT c.id, c.location, atlas_mx(ST_X(c.location)), atlas_my(ST_Y(c.location)),
-         ARRAY(
-           SELECT DISTINCT t FROM (
-             SELECT 'd:' || s.division_code FROM company_sectors s WHERE s.company_id = c.id
-             UNION ALL
-             SELECT 's:' || d.section_code FROM company_sectors s
-               JOIN wz_divisions d ON d.code = s.division_code WHERE s.company_id = c.id
-             UNION ALL
-             SELECT 'g:' || o.group_code FROM company_occupations o WHERE o.company_id = c.id
-             UNION ALL
-             SELECT 'a:' || g.area_code FROM company_occupations o
-               JOIN kldb_groups g ON g.code = o.group_code WHERE o.company_id = c.id
-             UNION ALL
-             SELECT 'f:' || f.criterion_key FROM company_family_criteria f
-               WHERE f.company_id = c.id
-             UNION ALL
-             SELECT 'p:' || a.code FROM company_apprenticeships a WHERE a.company_id = c.id
-             UNION ALL
-             SELECT 'l:' || l FROM unnest(c.languages) AS l
-             UNION ALL
-             SELECT 'z:' || c.size_class WHERE c.size_class IS NOT NULL
-             UNION ALL
-             SELECT 'o:apprenticeship' WHERE c.offers_apprenticeships
-             UNION ALL
-             SELECT 'o:internship' WHERE c.offers_internships
-             UNION ALL
-             SELECT 'o:jobs' WHERE c.open_positions > 0
-             UNION ALL  -- inside a stored boundary (app.features.employers.in_municipalities)
-             SELECT 'm:' || m.ags FROM municipalities m
-               WHERE m.boundary IS NOT NULL AND ST_Intersects(m.boundary, c.location)
-             UNION ALL  -- near a feature of a layer kind that does not expire
-             SELECT DISTINCT 'n:' || f.kind || ':' || r
-               FROM unnest(atlas_proximity_metres()) AS r
-               JOIN layer_features f
-                 ON ST_DWithin(geography(f.location), geography(c.location), r)
-               WHERE f.expires_on IS NULL
-             UNION ALL  -- by key where that municipality has no stored boundary
-             SELECT 'm:' || c.municipality_ags
-               WHERE c.municipality_ags IS NOT NULL AND NOT EXISTS (
-                 SELECT 1 FROM municipalities m
-                 WHERE m.ags = c.municipality_ags AND m.boundary IS NOT NULL)
-           ) AS found (t)
-           ORDER BY t
-         )
-  FROM companies c
-  WHERE c.id = ANY (ids) AND c.status = 'published' AND c.location IS NOT NULL
+         coalesce(t.tags, '{}')
+  FROM c LEFT JOIN (
+    SELECT id, array_agg(DISTINCT t ORDER BY t) AS tags FROM found GROUP BY id
+  ) t ON t.id = c.id
 $$;
 
 -- Bring the map rows of ``ids`` up to date (rows that did not change are left alone). Two
@@ -212,9 +219,10 @@ BEGIN
   INSERT INTO map_nearby (kind, metres, company_id, until)
   SELECT f.kind, r, p.company_id, max(coalesce(f.expires_on, 'infinity'::date))
   FROM map_points p
+  JOIN unnest(ids) AS i (id) ON i.id = p.company_id
+  JOIN layer_features f ON ST_DWithin(geography(f.location), geography(p.location), 2000)
   CROSS JOIN unnest(atlas_proximity_metres()) AS r
-  JOIN layer_features f ON ST_DWithin(geography(f.location), geography(p.location), r)
-  WHERE p.company_id = ANY (ids)
+  WHERE ST_DWithin(geography(f.location), geography(p.location), r)
   GROUP BY 1, 2, 3;
 END
 $$;
@@ -338,8 +346,9 @@ BEGIN
   INSERT INTO map_nearby (kind, metres, company_id, until)
   SELECT f.kind, r, p.company_id, max(coalesce(f.expires_on, 'infinity'::date))
   FROM map_points p
+  JOIN layer_features f ON ST_DWithin(geography(f.location), geography(p.location), 2000)
   CROSS JOIN unnest(atlas_proximity_metres()) AS r
-  JOIN layer_features f ON ST_DWithin(geography(f.location), geography(p.location), r)
+  WHERE ST_DWithin(geography(f.location), geography(p.location), r)
   GROUP BY 1, 2, 3;
   ALTER TABLE map_points ENABLE TRIGGER USER;
 END
