@@ -226,6 +226,7 @@ def fill(url: URL, count: int, seed: float, area: str = "region") -> float:
         connection.execute(text(LAYERS), layers)
         progress(0, 1, started, "map index")
         connection.execute(text("RESET session_replication_role"))
+        connection.execute(text("ANALYZE"))  # plans for the rebuild need statistics
         connection.execute(text("SET max_parallel_workers_per_gather = 2"))
         connection.execute(text("SELECT atlas_map_rebuild()"))
         connection.execute(text("UPDATE map_generation SET generation = generation + 1"))

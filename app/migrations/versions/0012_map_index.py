@@ -139,13 +139,17 @@ LANGUAGE sql STABLE AS $$
     WHERE c.municipality_ags IS NOT NULL AND NOT EXISTS (
       SELECT 1 FROM municipalities m
       WHERE m.ags = c.municipality_ags AND m.boundary IS NOT NULL)
-    UNION ALL  -- near a feature of a layer kind that does not expire (one index probe each)
+    UNION ALL  -- near a feature of a layer kind that does not expire: one index probe per
+    -- employer, one distance per pair (for points, ST_DWithin is distance <= radius)
     SELECT c.id, 'n:' || f.kind || ':' || r FROM c
-      JOIN layer_features f
-        ON f.expires_on IS NULL
-        AND ST_DWithin(geography(f.location), geography(c.location), 2000)
+      CROSS JOIN LATERAL (
+        SELECT f.kind, ST_Distance(geography(f.location), geography(c.location)) AS d
+        FROM layer_features f
+        WHERE f.expires_on IS NULL
+          AND ST_DWithin(geography(f.location), geography(c.location), 2000)
+      ) AS f
       CROSS JOIN unnest(atlas_proximity_metres()) AS r
-    WHERE ST_DWithin(geography(f.location), geography(c.location), r)
+    WHERE f.d <= r
   )
   SELECT c.id, c.location, atlas_mx(ST_X(c.location)), atlas_my(ST_Y(c.location)),
          coalesce(t.tags, '{}')
@@ -220,9 +224,14 @@ BEGIN
   SELECT f.kind, r, p.company_id, max(coalesce(f.expires_on, 'infinity'::date))
   FROM map_points p
   JOIN unnest(ids) AS i (id) ON i.id = p.company_id
-  JOIN layer_features f ON ST_DWithin(geography(f.location), geography(p.location), 2000)
+  CROSS JOIN LATERAL (
+    SELECT f.kind, f.expires_on,
+           ST_Distance(geography(f.location), geography(p.location)) AS d
+    FROM layer_features f
+    WHERE ST_DWithin(geography(f.location), geography(p.location), 2000)
+  ) AS f
   CROSS JOIN unnest(atlas_proximity_metres()) AS r
-  WHERE ST_DWithin(geography(f.location), geography(p.location), r)
+  WHERE f.d <= r
   GROUP BY 1, 2, 3;
 END
 $$;
@@ -346,9 +355,14 @@ BEGIN
   INSERT INTO map_nearby (kind, metres, company_id, until)
   SELECT f.kind, r, p.company_id, max(coalesce(f.expires_on, 'infinity'::date))
   FROM map_points p
-  JOIN layer_features f ON ST_DWithin(geography(f.location), geography(p.location), 2000)
+  CROSS JOIN LATERAL (
+    SELECT f.kind, f.expires_on,
+           ST_Distance(geography(f.location), geography(p.location)) AS d
+    FROM layer_features f
+    WHERE ST_DWithin(geography(f.location), geography(p.location), 2000)
+  ) AS f
   CROSS JOIN unnest(atlas_proximity_metres()) AS r
-  WHERE ST_DWithin(geography(f.location), geography(p.location), r)
+  WHERE f.d <= r
   GROUP BY 1, 2, 3;
   ALTER TABLE map_points ENABLE TRIGGER USER;
 END
