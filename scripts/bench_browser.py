@@ -31,7 +31,8 @@ VIEWPORT = {"width": 1366, "height": 800}
 
 FIRST_MARKERS = """() => new Promise((resolve) => {
   const done = () => document.querySelector('.leaflet-marker-icon, .marker-cluster');
-  const poll = () => done() ? resolve(performance.now()) : requestAnimationFrame(poll);
+  const poll = () => done() || performance.now() > 300000
+    ? resolve(done() ? performance.now() : NaN) : requestAnimationFrame(poll);
   poll();
 })"""
 
@@ -49,6 +50,13 @@ REDRAW = """async (selector) => {
     poll();
   });
 }"""
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """A static file server that does not log each request."""
+
+    def log_message(self, format, *args):
+        pass
 
 
 def _browser(playwright):
@@ -85,24 +93,29 @@ def map_timings(base_url: str, runs: int = 5) -> dict:
 
 def folium_page(rows: list[tuple], centre: tuple[float, float], directory: Path) -> Path:
     """The usual folium map: every employer a Marker with a popup in one MarkerCluster, with
-    Leaflet and Leaflet.markercluster served from ``directory`` (no CDN here)."""
+    Leaflet, Leaflet.markercluster and jQuery (folium's page script uses it) served from
+    ``directory`` (no CDN here; Bootstrap and the icon fonts are left out)."""
     import folium
     from folium.plugins import MarkerCluster
 
     leaflet = ROOT / "node_modules/leaflet/dist"
     cluster = ROOT / "node_modules/leaflet.markercluster/dist"
-    for source in (leaflet / "leaflet.js", leaflet / "leaflet.css"):
+    jquery = ROOT / "node_modules/jquery/dist/jquery.min.js"
+    for source in (leaflet / "leaflet.js", leaflet / "leaflet.css", jquery):
         shutil.copy(source, directory)
     for name in ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"):
         shutil.copy(cluster / name, directory)
-    folium.Map.default_js = [("leaflet", "leaflet.js")]
+    folium.Map.default_js = [("leaflet", "leaflet.js"), ("jquery", "jquery.min.js")]
     folium.Map.default_css = [("leaflet_css", "leaflet.css")]
     MarkerCluster.default_js = [("markerclusterjs", "leaflet.markercluster.js")]
     MarkerCluster.default_css = [
         ("markerclustercss", "MarkerCluster.css"),
         ("markerclusterdefaultcss", "MarkerCluster.Default.css"),
     ]
-    fmap = folium.Map(location=[centre[1], centre[0]], zoom_start=9, tiles=None)
+    # A tile layer as usual (it gives the map its maxZoom, which MarkerCluster needs); its
+    # tiles are not there (404), as the map page's are aborted.
+    tiles = folium.TileLayer("tiles/{z}/{x}/{y}.png", attr="-", max_zoom=18)
+    fmap = folium.Map(location=[centre[1], centre[0]], zoom_start=9, tiles=tiles)
     markers = MarkerCluster().add_to(fmap)
     for name, lon, lat in rows:
         folium.Marker([lat, lon], popup=folium.Popup(name)).add_to(markers)
@@ -119,8 +132,7 @@ def folium_reference(rows: list[tuple], centre: tuple[float, float], runs: int =
     with tempfile.TemporaryDirectory() as folder:
         directory = Path(folder)
         path = folium_page(rows, centre, directory)
-        handler = partial(SimpleHTTPRequestHandler, directory=folder)
-        handler.log_message = lambda *args: None
+        handler = partial(QuietHandler, directory=folder)
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         origin = f"http://127.0.0.1:{server.server_address[1]}"

@@ -20,6 +20,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import text
 
@@ -40,8 +41,8 @@ def create_view(engine) -> None:
 
 def start(url, port: int) -> subprocess.Popen:
     """tipg under uvicorn against the database ``url`` (a SQLAlchemy URL on a socket)."""
-    socket_dir = url.query["host"]
-    dsn = f"postgresql://{url.username}@localhost/{url.database}?host={socket_dir}"
+    socket_dir = quote(url.query["host"], safe="")  # the socket directory as the host
+    dsn = f"postgresql://{url.username}@{socket_dir}/{url.database}"
     env = dict(
         os.environ,
         DATABASE_URL=dsn,

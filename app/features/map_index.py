@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Text, and_, exists, func, literal, not_, or_, select
+from sqlalchemy import Integer, Text, and_, exists, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from app.extensions import db
@@ -371,7 +371,7 @@ def point_features(ids: list[int], f: EmployerFilter) -> list[dict]:
         func.ST_X(Company.location).label("_x"),
         func.ST_Y(Company.location).label("_y"),
         (distance if distance is not None else literal(None)).label("_distance"),
-    ).where(Company.id.in_(ids))
+    ).where(Company.id == func.any(literal(ids, ARRAY(Integer))))
     features = []
     for row in db.session.execute(query.order_by(Company.id)):
         values = row._mapping

@@ -10,7 +10,14 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.i18n import current_language, iso_639_1_codes, language_name
-from app.models import FamilyCriterion, KldbArea, Municipality, WzSection
+from app.models import (
+    FamilyCriterion,
+    KldbArea,
+    KldbGroup,
+    Municipality,
+    WzDivision,
+    WzSection,
+)
 from app.models.company import OFFERS, SIZES
 
 
@@ -28,16 +35,14 @@ class Vocabulary:
 
 
 def vocabulary() -> Vocabulary:
-    """Every code the filters accept."""
-    sections = db.session.scalars(select(WzSection).options(selectinload(WzSection.divisions)))
-    sections = list(sections)
-    areas = list(db.session.scalars(select(KldbArea).options(selectinload(KldbArea.groups))))
+    """Every code the filters accept (codes only, read as rows: this runs on every filtered
+    request)."""
     region = current_app.config["REGION"]
     return Vocabulary(
-        sections=frozenset(s.code for s in sections),
-        divisions=frozenset(d.code for s in sections for d in s.divisions),
-        areas=frozenset(a.code for a in areas),
-        groups=frozenset(g.code for a in areas for g in a.groups),
+        sections=frozenset(db.session.scalars(select(WzSection.code))),
+        divisions=frozenset(db.session.scalars(select(WzDivision.code))),
+        areas=frozenset(db.session.scalars(select(KldbArea.code))),
+        groups=frozenset(db.session.scalars(select(KldbGroup.code))),
         family=tuple(
             db.session.scalars(select(FamilyCriterion.key).order_by(FamilyCriterion.position))
         ),
