@@ -96,10 +96,13 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$;
 
 -- The facet tags of the published employers among ``ids`` (as the employer filter reads them).
+-- (PL/pgSQL rather than SQL: its plan is kept for the session, a SQL function's is not.)
 CREATE FUNCTION atlas_map_rows(ids integer[])
 RETURNS TABLE (company_id integer, location geometry, mx double precision,
                my double precision, tags text[])
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
   WITH c AS MATERIALIZED (  -- set-based: one join per kind of tag, for 1 or 1,000,000 ids
     SELECT c.* FROM companies c JOIN unnest(ids) AS i (id) ON i.id = c.id
     WHERE c.status = 'published' AND c.location IS NOT NULL
@@ -154,8 +157,10 @@ LANGUAGE sql STABLE AS $$
   SELECT c.id, c.location, atlas_mx(ST_X(c.location)), atlas_my(ST_Y(c.location)),
          coalesce(t.tags, '{}')
   FROM c LEFT JOIN (
-    SELECT id, array_agg(DISTINCT t ORDER BY t) AS tags FROM found GROUP BY id
-  ) t ON t.id = c.id
+    SELECT found.id, array_agg(DISTINCT found.t ORDER BY found.t) AS tags
+    FROM found GROUP BY found.id
+  ) t ON t.id = c.id;
+END
 $$;
 
 -- Bring the map rows of ``ids`` up to date (rows that did not change are left alone). Two
@@ -236,15 +241,22 @@ BEGIN
 END
 $$;
 
--- Companies changed: recompute their map rows.
+-- Companies inserted, or updated in a column the map rows read: recompute their map rows.
 CREATE FUNCTION atlas_companies_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    RETURN NULL;  -- map_points rows go with the company (ON DELETE CASCADE)
+  IF TG_OP = 'INSERT' THEN
+    PERFORM atlas_map_refresh(ARRAY(SELECT id FROM new_rows));
+  ELSIF TG_OP = 'UPDATE' THEN
+    PERFORM atlas_map_refresh(ARRAY(
+      SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+      WHERE (n.status, n.location::text, n.size_class, n.offers_apprenticeships,
+             n.offers_internships, n.open_positions > 0, n.languages, n.municipality_ags)
+        IS DISTINCT FROM
+            (o.status, o.location::text, o.size_class, o.offers_apprenticeships,
+             o.offers_internships, o.open_positions > 0, o.languages, o.municipality_ags)));
   END IF;
-  PERFORM atlas_map_refresh(ARRAY(SELECT id FROM new_rows));
-  RETURN NULL;
+  RETURN NULL;  -- a deleted company's map rows go with it (ON DELETE CASCADE)
 END
 $$;
 
@@ -381,7 +393,7 @@ CREATE TRIGGER map_companies_inserted AFTER INSERT ON companies
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
   EXECUTE FUNCTION atlas_companies_changed();
 CREATE TRIGGER map_companies_updated AFTER UPDATE ON companies
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
   EXECUTE FUNCTION atlas_companies_changed();
 CREATE TRIGGER map_companies_truncated AFTER TRUNCATE ON companies
   FOR EACH STATEMENT EXECUTE FUNCTION atlas_map_truncated();
