@@ -138,7 +138,7 @@ def run_count(count: int, args) -> dict:
     slowest = max(maps, key=lambda r: r.p50)
     path = next(s.path for s in found if s.label == slowest.label)
     result["slowest"] = (slowest.label, *slowest_statement(url, path))
-    if count == min(args.counts):
+    if count == min(args.counts) and count <= 10_000:
         rows, centre = folium_rows(engine, 10_000)
         result["folium"] = {**bench_browser.folium_reference(rows, centre), "markers": len(rows)}
         print(f"{count:,} folium: {result['folium']}", file=sys.stderr)
@@ -194,8 +194,8 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
-def report(results: list[dict], args) -> str:
-    """docs/benchmarks.md."""
+def report(results: list[dict], args, *, header: bool = True) -> str:
+    """docs/benchmarks.md (without its header: sections to append)."""
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
         "# Benchmarks",
@@ -214,6 +214,8 @@ def report(results: list[dict], args) -> str:
         "  same filter and bbox, and its clusters and points adding up to it.",
         "",
     ]
+    if not header:
+        lines = [f"Appended {now}.", ""]
     for result in results:
         lines += [
             f"## {result['count']:,} employers ({result['area']}: "
@@ -295,6 +297,9 @@ def main() -> None:
     parser.add_argument("--seed", type=float, default=0.42)
     parser.add_argument("--reuse", action="store_true", help="keep existing databases")
     parser.add_argument("--output", type=Path, default=ROOT / "docs/benchmarks.md")
+    parser.add_argument(
+        "--append", action="store_true", help="add the counts' sections to --output"
+    )
     args = parser.parse_args()
     try:
         args.counts = [int(value) for value in args.counts.split(",")]
@@ -303,7 +308,12 @@ def main() -> None:
     if min(args.counts) < 1 or args.requests < 2:
         parser.error("counts must be at least 1 and --requests at least 2")
     results = [run_count(count, args) for count in args.counts]
-    args.output.write_text(report(results, args), encoding="utf-8")
+    if args.append and args.output.exists():
+        existing = args.output.read_text(encoding="utf-8").rstrip("\n")
+        text_out = existing + "\n\n" + report(results, args, header=False)
+    else:
+        text_out = report(results, args)
+    args.output.write_text(text_out, encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)
 
 

@@ -144,17 +144,22 @@ def start_server(
         "app:create_app()",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own gunicorn)
+    return wait_until_up(server, f"http://127.0.0.1:{port}/healthz", "gunicorn")
+
+
+def wait_until_up(server: subprocess.Popen, url: str, name: str) -> subprocess.Popen:
+    """Wait (at most 60 s) until ``url`` answers; stop ``server`` and exit if it does not."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.returncode}")
+            raise SystemExit(f"{name} exited with {server.returncode}")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 (loopback)
             return server
         except OSError:
             time.sleep(0.3)
     server.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+    raise SystemExit(f"{name} did not answer {url} within 60 s")
 
 
 def bbox_for(lon: float, lat: float, zoom: int) -> str:

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
+from bench_load import wait_until_up
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,17 +60,7 @@ def start(url, port: int) -> subprocess.Popen:
         "--log-level=warning",
     ]
     server = subprocess.Popen(command, env=env)  # noqa: S603 (our own venv's uvicorn)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"tipg exited with {server.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/collections", timeout=2).read()
-            return server
-        except OSError:
-            time.sleep(0.5)
-    server.terminate()
-    raise SystemExit("tipg did not answer within 60 s")
+    return wait_until_up(server, f"http://127.0.0.1:{port}/collections", "tipg")
 
 
 def tiles_for(bbox: str, zoom: int) -> list[tuple[int, int, int]]:

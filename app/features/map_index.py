@@ -412,7 +412,13 @@ def map_data(f: EmployerFilter, settings) -> dict:
     ``settings.threshold`` employers below ``settings.max_zoom``; exact ``total`` (in the view)
     and ``matched`` (without it); at most ``settings.limit`` single features, ``limited`` when
     some were left out."""
-    from app.features.pipeline import _cluster_feature, _Group, _merge_overlapping, merge_close
+    from app.features.pipeline import (
+        _cluster_feature,
+        _Group,
+        _merge_overlapping,
+        collection,
+        merge_close,
+    )
 
     zoom = f.zoom if f.zoom is not None else settings.default_zoom
     matched = count(f, use_view=False)
@@ -440,20 +446,4 @@ def map_data(f: EmployerFilter, settings) -> dict:
         limited = total > settings.limit
         if f.zoom is not None and zoom < settings.max_zoom:
             features = _merge_overlapping(features, zoom)
-    data = {
-        "type": "FeatureCollection",
-        "total": total,
-        "matched": matched,
-        "clustered": clustered,
-        "limited": limited,
-        "limit": settings.limit,
-        "features": features,
-    }
-    if f.near:
-        data["place"] = {
-            "lon": f.near.lon,
-            "lat": f.near.lat,
-            "label": f.near.label,
-            "radius_km": f.radius_km,
-        }
-    return data
+    return collection(features, f, settings, total, matched, clustered, limited)

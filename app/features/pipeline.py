@@ -90,6 +90,19 @@ def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings)
         limited = total > settings.limit
         if f.zoom is not None and zoom < settings.max_zoom:
             features = _merge_overlapping(features, zoom)
+    return collection(features, f, settings, total, matched, clustered, limited)
+
+
+def collection(
+    features: list[dict],
+    f: FeatureFilter,
+    settings: MapSettings,
+    total: int,
+    matched: int,
+    clustered: bool,
+    limited: bool,
+) -> dict:
+    """The map's answer: the features with the counts, and the searched place if any."""
     data = {
         "type": "FeatureCollection",
         "total": total,
