@@ -343,7 +343,10 @@ def frame_ancestors(value: str | None) -> str:
 
 
 def _flag(raw: Mapping, key: str, *, default: bool) -> bool:
-    """A true/false setting, or its default when unset."""
+    """A true/false setting (text, or a bool passed to ``create_app``), or its default when
+    unset."""
+    if isinstance(raw[key], bool):
+        return raw[key]
     value = (raw[key] or "").strip().lower()
     if not value:
         return default

@@ -10,9 +10,12 @@ in the list stays on its entries and is shown as it is.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 
 from flask_babel import ngettext
 
@@ -24,6 +27,10 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "apprenticeships.j
 CODE_LENGTH = 80
 #: At most this many places of one occupation in one year (a typing error guard).
 MAX_PLACES = 999
+#: Seconds between two looks at the file's modification time (the map's popups ask for
+#: hundreds of labels per request).
+RECHECK_SECONDS = 1.0
+_last_check: tuple[float, Path, float | None] = (float("-inf"), DATA_FILE, None)
 
 
 @dataclass(frozen=True)
@@ -59,18 +66,37 @@ def _read(path: str, modified: float) -> tuple[Occupation, ...]:
     )
 
 
+@cache
+def _index(path: str, modified: float) -> Mapping[str, Occupation]:
+    """The occupations of the file at ``path`` by code."""
+    return MappingProxyType({occupation.code: occupation for occupation in _read(path, modified)})
+
+
+def _modified() -> float | None:
+    """The data file's modification time (None while it is missing), looked up at most every
+    :data:`RECHECK_SECONDS` for the same file."""
+    global _last_check
+    checked_at, path, modified = _last_check
+    now = time.monotonic()
+    if path != DATA_FILE or now - checked_at >= RECHECK_SECONDS:
+        try:
+            modified = DATA_FILE.stat().st_mtime
+        except FileNotFoundError:
+            modified = None
+        _last_check = (now, DATA_FILE, modified)
+    return modified
+
+
 def occupations() -> tuple[Occupation, ...]:
     """Every shipped occupation, in the file's order (none while the file is missing)."""
-    try:
-        modified = DATA_FILE.stat().st_mtime
-    except FileNotFoundError:
-        return ()
-    return _read(str(DATA_FILE), modified)
+    modified = _modified()
+    return () if modified is None else _read(str(DATA_FILE), modified)
 
 
-def by_code() -> dict[str, Occupation]:
-    """The occupations by code."""
-    return {occupation.code: occupation for occupation in occupations()}
+def by_code() -> Mapping[str, Occupation]:
+    """The occupations by code (read-only)."""
+    modified = _modified()
+    return MappingProxyType({}) if modified is None else _index(str(DATA_FILE), modified)
 
 
 def codes() -> frozenset[str]:
@@ -126,17 +152,19 @@ def shown(items, language: str = "de") -> list[dict]:
     """``[{"code", "name", "places", "label", "lang"}]`` for pages, popups and summaries,
     sorted by name; ``label`` is the name with the places ("Bäcker/in (2 Plätze)") when given,
     ``lang`` the language of the name (German in Turkish, Arabic and Ukrainian pages)."""
+    index = by_code()
     rows = []
     for item in items:
         code, places = _code_and_places(item)
-        name = label(code, language)
+        occupation = index.get(code)
+        name = occupation.name(language) if occupation else code
         rows.append(
             {
                 "code": code,
                 "name": name,
                 "places": places,
                 "label": _with_places(name, places),
-                "lang": label_language(code, language),
+                "lang": occupation.name_language(language) if occupation else "de",
             }
         )
     return sorted(rows, key=lambda row: row["name"].casefold())

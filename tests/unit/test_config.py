@@ -160,3 +160,10 @@ def test_proxy_count_is_a_whole_number_from_zero():
     assert settings(PROXY_COUNT="2")["PROXY_COUNT"] == 2
     with pytest.raises(ConfigError, match="PROXY_COUNT '-1' must be a whole number ≥ 0"):
         settings(PROXY_COUNT="-1")
+
+
+@pytest.mark.parametrize("value", [False, "false", "0", "no"])
+def test_switches_turn_off_from_text_or_a_bool(value):
+    assert settings(MAP_CACHE=value)["MAP_CACHE"] is False
+    assert settings(MAP_CACHE=not value if isinstance(value, bool) else "true")["MAP_CACHE"]
+    assert settings()["MAP_CACHE"] is True
