@@ -15,6 +15,7 @@ Arabic is written right to left (:func:`text_direction`; ``<html dir>`` in the l
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlencode
 
 from babel import Locale
@@ -152,8 +153,10 @@ def language_name(code: str, in_language: str | None = None) -> str:
     return names.get(code, code)
 
 
+@cache
 def iso_639_1_codes() -> frozenset[str]:
-    """All two-letter ISO 639-1 language codes Babel knows."""
+    """All two-letter ISO 639-1 language codes Babel knows (Babel's data do not change
+    while the process runs)."""
     return frozenset(code for code in Locale("en").languages if len(code) == 2)
 
 

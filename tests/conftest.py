@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import URL
 
 from app import create_app
-from app.config import PROJECT_ROOT, local_database_url, parse_database_url
+from app.config import PROJECT_ROOT, load_settings, local_database_url, parse_database_url
 from app.extensions import db
 from app.models import CompanyStatus, EventStatus, Organisation
 from app.services import entries
@@ -95,11 +95,31 @@ def database_url() -> str:
     return rendered
 
 
+@pytest.fixture(scope="session")
+def shared_engine(database_url):
+    """One engine (made with the app's own engine options) for the apps of all tests, so that
+    a test does not pay for new database sessions, whose first write compiles the map index's
+    trigger functions (migration 0012) anew. Session settings are reset when a connection is
+    returned."""
+    options = load_settings(test_config(database_url))["SQLALCHEMY_ENGINE_OPTIONS"]
+    engine = create_engine(database_url, **options)
+
+    @event.listens_for(engine, "reset")
+    def reset_settings(connection, reset_state):
+        connection.exec_driver_sql("RESET ALL")
+
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def app(database_url):
-    """The app on the test database; employers, accounts, mail, layers, organisations and
-    events are removed after each test."""
+def app(database_url, shared_engine):
+    """The app on the test database (on the shared engine); employers, accounts, mail,
+    layers, organisations and events are removed after each test."""
     app = create_app(test_config(database_url))
+    # Flask-SQLAlchemy keeps each app's engines in a dict (``db.engines``); the app's own
+    # engine has not connected yet and is replaced by the shared one.
+    app.extensions["sqlalchemy"]._app_engines[app][None] = shared_engine
     yield app
     with app.app_context():
         db.session.execute(
@@ -109,7 +129,7 @@ def app(database_url):
             )
         )
         db.session.commit()
-        db.engine.dispose()
+        db.session.remove()
 
 
 @pytest.fixture

@@ -50,11 +50,7 @@ def feature_collection(key: str):
     feature_filter, settings = request_filter(source), map_settings()
     cache_key = map_cache.key(source, feature_filter, settings, current_language())
     body, state = map_cache.answer(
-        cache_key,
-        lambda: (
-            current_app.json.dumps(pipeline.map_features(source, feature_filter, settings)).encode()
-            + b"\n"
-        ),
+        cache_key, lambda: pipeline.to_json(pipeline.map_features(source, feature_filter, settings))
     )
     return Response(body, mimetype="application/geo+json", headers={"X-Map-Cache": state})
 

@@ -527,5 +527,8 @@ def parse_filter(args, vocabulary, resolve_place) -> EmployerFilter:
     """The employer filter from query parameters, checked against ``vocabulary`` (what
     :func:`app.features.pipeline.parse_filter` does with the source's own vocabulary)."""
     return parse(
-        args, PARAMETERS, ParseContext(vocabulary, resolve_place), make=EMPLOYERS.make_filter
+        args,
+        PARAMETERS,
+        ParseContext(lambda: vocabulary, resolve_place),
+        make=EMPLOYERS.make_filter,
     )

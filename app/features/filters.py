@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext as _
@@ -182,10 +183,17 @@ class FeatureFilter:
 @dataclass(frozen=True)
 class ParseContext:
     """What checking needs besides the request: the codes choices accept (``vocabulary``,
-    handed to each parameter's ``allowed``) and a way to resolve a place name."""
+    handed to each parameter's ``allowed``; loaded by ``load_vocabulary`` when a choice is
+    first given, so that an unfiltered map request reads no taxonomy) and a way to resolve a
+    place name."""
 
-    vocabulary: Any
+    load_vocabulary: Callable[[], Any]
     resolve_place: Callable[[str], Place | None]
+
+    @cached_property
+    def vocabulary(self) -> Any:
+        """The source's vocabulary, loaded once."""
+        return self.load_vocabulary()
 
 
 def shown(value: str) -> str:
@@ -223,7 +231,7 @@ def parse(
         if parameter.type == "text":
             values[parameter.name] = raw[parameter.name] = _parse_text(args, parameter.name)
         elif parameter.type == "choice":
-            chosen = _parse_choice(args, parameter, context.vocabulary)
+            chosen = _parse_choice(args, parameter, context)
             values[parameter.name] = chosen
             raw[parameter.name] = ",".join(chosen)
         elif parameter.type == "place":
@@ -260,13 +268,16 @@ def _parse_text(args: MultiDict, name: str) -> str:
     return text
 
 
-def _parse_choice(args: MultiDict, parameter: Parameter, vocabulary) -> tuple[str, ...]:
-    allowed = set(parameter.allowed(vocabulary))
+def _parse_choice(args: MultiDict, parameter: Parameter, context: ParseContext) -> tuple[str, ...]:
+    given = split_values(args, parameter.name)
+    if not given:
+        return ()
+    allowed = set(parameter.allowed(context.vocabulary))
     chosen = []
-    for value in split_values(args, parameter.name):
+    for value in given:
         value = parameter.normalize(value)
         if value not in allowed:
-            raise FilterError(parameter.name, parameter.message(value, vocabulary))
+            raise FilterError(parameter.name, parameter.message(value, context.vocabulary))
         if value not in chosen:
             chosen.append(value)
     return tuple(chosen)

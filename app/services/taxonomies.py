@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -13,9 +13,7 @@ from app.i18n import current_language, iso_639_1_codes, language_name
 from app.models import (
     FamilyCriterion,
     KldbArea,
-    KldbGroup,
     Municipality,
-    WzDivision,
     WzSection,
 )
 from app.models.company import OFFERS, SIZES
@@ -34,30 +32,45 @@ class Vocabulary:
     languages: frozenset[str]
 
 
+#: Every code the filters accept, in one statement (kind, code; family criteria in order).
+_CODES = text(
+    "SELECT 's', code, 0 FROM wz_sections UNION ALL SELECT 'd', code, 0 FROM wz_divisions"
+    " UNION ALL SELECT 'a', code, 0 FROM kldb_areas UNION ALL SELECT 'g', code, 0 FROM kldb_groups"
+    " UNION ALL SELECT 'f', key, position FROM family_criteria ORDER BY 1, 3, 2"
+)
+
+
 def vocabulary() -> Vocabulary:
-    """Every code the filters accept (codes only, read as rows: this runs on every filtered
-    request)."""
+    """Every code the filters accept (codes only, in one statement: this runs on every
+    filtered request)."""
     region = current_app.config["REGION"]
+    codes: dict[str, list[str]] = {kind: [] for kind in "sdagf"}
+    for kind, code, _position in db.session.execute(_CODES):
+        codes[kind].append(code)
     return Vocabulary(
-        sections=frozenset(db.session.scalars(select(WzSection.code))),
-        divisions=frozenset(db.session.scalars(select(WzDivision.code))),
-        areas=frozenset(db.session.scalars(select(KldbArea.code))),
-        groups=frozenset(db.session.scalars(select(KldbGroup.code))),
-        family=tuple(
-            db.session.scalars(select(FamilyCriterion.key).order_by(FamilyCriterion.position))
-        ),
+        sections=frozenset(codes["s"]),
+        divisions=frozenset(codes["d"]),
+        areas=frozenset(codes["a"]),
+        groups=frozenset(codes["g"]),
+        family=tuple(codes["f"]),
         municipalities=frozenset(m.ags for m in region.municipalities),
         languages=iso_639_1_codes(),
     )
 
 
 def languages_in_use(language: str | None = None) -> list[tuple[str, str]]:
-    """(code, name) of the languages published employers speak, German first, then by name."""
-    from app.models import Company, CompanyStatus
+    """(code, name) of the languages published employers speak, German first, then by name.
 
+    Read from the map index's coarsest cells (a published employer always has a pin): their
+    ``l:<code>`` tags are the languages with at least one employer, without a scan of every
+    employer's list."""
+    from app.features.map_index import BANDS
+    from app.models.map_index import map_cells
+
+    tag = map_cells.c.tag
     codes = db.session.scalars(
-        select(func.unnest(Company.languages).label("code"))
-        .where(Company.status == CompanyStatus.PUBLISHED)
+        select(func.substr(tag, 3))
+        .where(map_cells.c.band == min(BANDS), tag.startswith("l:"))
         .distinct()
     )
     named = [(code, language_name(code, language)) for code in codes]

@@ -4,6 +4,7 @@ updates, deletes, publishes, merges, layer changes and boundary changes. No timi
 figures come from ``make bench``."""
 
 import random
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -265,3 +266,24 @@ def test_map_answers_follow_a_publish_at_once(app, client, employers):
     assert after["matched"] == before["matched"] + 1
     counts = sum(f["properties"].get("count", 1) for f in after["features"])
     assert counts == after["total"]
+
+
+def _language_options(client) -> list[str]:
+    page = client.get("/").get_data(as_text=True)
+    select_box = page[page.index('id="f-language"') :]
+    select_box = select_box[: select_box.index("</select>")]
+    return re.findall(r'<option value="([a-z]*)"', select_box)
+
+
+def test_the_language_filter_offers_the_languages_of_published_employers(app, client, make_company):
+    make_company("Çay Evi", languages=["de", "tr"])
+    draft = make_company("Кав'ярня", languages=["de", "uk"], status=CompanyStatus.PENDING)
+    assert _language_options(client) == ["", "de", "tr"]
+    with app.app_context():
+        db.session.get(Company, draft).status = CompanyStatus.PUBLISHED
+        db.session.commit()
+    assert _language_options(client) == ["", "de", "tr", "uk"]
+    with app.app_context():
+        db.session.delete(db.session.get(Company, draft))
+        db.session.commit()
+    assert _language_options(client) == ["", "de", "tr"]
