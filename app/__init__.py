@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cache_policy, contact, i18n, security_headers
+from app import cache_policy, contact, i18n, modules, security_headers
 from app.config import PROJECT_ROOT, load_settings
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -34,6 +34,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.json.sort_keys = False
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
+    app.jinja_env.globals["module_preloads"] = modules.preloads
     # First, so that it runs after every other after_request function and sees their cookies.
     cache_policy.init_app(app)
     contact.init_app(app)

@@ -4,8 +4,9 @@ reference for each size, written to docs/benchmarks.md.
     .venv/bin/python scripts/bench.py [--counts 10000,100000] [--state-from 1000000]
         [--requests 40] [--reuse] [--output docs/benchmarks.md]
 
-For each count: build (or, with --reuse, keep) ``kmu_atlas_bench_load_<count>`` (counts from
---state-from on over a state-sized area, ``…_state``), start gunicorn (2 workers) with the map
+For each count: build (or, with --reuse, keep when it is there and built)
+``kmu_atlas_bench_load_<count>`` (counts from --state-from on over a state-sized area,
+``…_state``), start gunicorn (2 workers) with the map
 cache off and measure every scenario of scripts/bench_load.py at concurrency 1 and 8 (each map
 total checked against an independent SQL count); then the unfiltered map views again with the
 shared cache on; then the map page in headless Chromium (first markers, filter redraw). At the
@@ -31,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import bench_browser
 import bench_tipg
-from bench_data import bench_url, build
+from bench_data import bench_url, build, database_exists, migrate
 from bench_load import free_port, measure, scenarios, start_server, table
 from sqlalchemy import create_engine, event, text
 
@@ -103,7 +104,11 @@ def folium_rows(engine, limit: int) -> tuple[list[tuple], tuple[float, float]]:
 def run_count(count: int, args) -> dict:
     """Everything measured for one count."""
     database, area = database_for(count, args.state_from)
-    url = bench_url(database) if args.reuse else build(database, count, args.seed, area)
+    url = bench_url(database)
+    if args.reuse and database_exists(url):
+        migrate(url, load_reference_data=False)  # built before the latest migration
+    else:
+        url = build(database, count, args.seed, area)
     engine = create_engine(url)
     with engine.connect() as connection:
         published = connection.scalar(
@@ -295,7 +300,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="browser runs per count")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=float, default=0.42)
-    parser.add_argument("--reuse", action="store_true", help="keep existing databases")
+    parser.add_argument("--reuse", action="store_true", help="keep databases that are built")
     parser.add_argument("--output", type=Path, default=ROOT / "docs/benchmarks.md")
     parser.add_argument(
         "--append", action="store_true", help="add the counts' sections to --output"

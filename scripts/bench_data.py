@@ -143,6 +143,25 @@ def bench_url(database: str = DEFAULT_DATABASE) -> URL:
     return local_database_url(PROJECT_ROOT / "instance", database)
 
 
+def database_exists(url: URL) -> bool:
+    """Whether the database ``url`` names exists and holds a built benchmark (its map index
+    generation was raised at the end of :func:`fill`)."""
+    admin = create_engine(url.set(database="postgres"))
+    with admin.connect() as connection:
+        found = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+        )
+    admin.dispose()
+    if not found:
+        return False
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        built = connection.scalar(text("SELECT to_regclass('map_generation') IS NOT NULL"))
+        built = built and connection.scalar(text("SELECT generation > 1 FROM map_generation"))
+    engine.dispose()
+    return bool(built)
+
+
 def recreate_database(url: URL) -> None:
     """Drop and create the database ``url`` names (it must be a benchmark database)."""
     if not url.database.startswith("kmu_atlas_bench"):
@@ -154,8 +173,10 @@ def recreate_database(url: URL) -> None:
     admin.dispose()
 
 
-def migrate(url: URL) -> None:
-    """Create the schema and load taxonomies and the region through the app."""
+def migrate(url: URL, *, load_reference_data: bool = True) -> None:
+    """Bring the schema up to date; with ``load_reference_data``, also load the taxonomies
+    and the region through the app (for a new database: on a filled one, a boundary update
+    would recompute every employer's map row)."""
     import flask_migrate
 
     from app import create_app
@@ -164,8 +185,9 @@ def migrate(url: URL) -> None:
     app = create_app({"APP_ENV": "testing", "DATABASE_URL": url.render_as_string(False)})
     with app.app_context():
         flask_migrate.upgrade()
-        sync_taxonomies()
-        sync_region(app.config["REGION"])
+        if load_reference_data:
+            sync_taxonomies()
+            sync_region(app.config["REGION"])
         from app.extensions import db
 
         db.session.commit()

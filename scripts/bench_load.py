@@ -38,6 +38,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -150,16 +151,20 @@ def start_server(
 def wait_until_up(server: subprocess.Popen, url: str, name: str) -> subprocess.Popen:
     """Wait (at most 60 s) until ``url`` answers; stop ``server`` and exit if it does not."""
     deadline = time.monotonic() + 60
+    last = "no answer"
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"{name} exited with {server.returncode}")
         try:
             urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 (loopback)
             return server
-        except OSError:
-            time.sleep(0.3)
+        except urllib.error.HTTPError as error:  # up, but not ready (e.g. migrations pending)
+            last = f"{error.code}: {error.read(500).decode(errors='replace')}"
+        except OSError as error:
+            last = str(error)
+        time.sleep(0.3)
     server.terminate()
-    raise SystemExit(f"{name} did not answer {url} within 60 s")
+    raise SystemExit(f"{name} did not answer {url} within 60 s (last: {last})")
 
 
 def bbox_for(lon: float, lat: float, zoom: int) -> str:

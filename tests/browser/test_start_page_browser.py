@@ -247,3 +247,30 @@ def test_reset_clears_every_filter(page, live_server, known):
     assert page.locator("#f-near").input_value() == ""
     assert page.locator("#f-sort").input_value() == "name"
     assert page.locator("#filters .badge").count() == 0
+
+
+def test_every_module_the_map_page_loads_is_announced_up_front(page, live_server, known):
+    """The page lists each module its scripts import as a modulepreload in the head, so the
+    browser fetches them at once instead of one import level per round trip."""
+    open_map(page, live_server)
+    announced = set(
+        page.eval_on_selector_all(
+            "head link[rel=modulepreload]", "links => links.map(l => new URL(l.href).pathname)"
+        )
+    )
+    entries = set(
+        page.eval_on_selector_all(
+            "script[src]", "scripts => scripts.map(s => new URL(s.src).pathname)"
+        )
+    )
+    loaded = set(
+        page.evaluate(
+            "() => performance.getEntriesByType('resource').map(r => new URL(r.name))"
+            ".filter(u => u.origin === location.origin && u.pathname.endsWith('.js'))"
+            ".map(u => u.pathname)"
+        )
+    )
+    imported = loaded - entries
+    assert "/static/js/atlas/state.js" in imported and "/static/js/shortlist/store.js" in imported
+    assert imported <= announced, f"not announced: {sorted(imported - announced)}"
+    assert announced <= loaded, f"announced but never used: {sorted(announced - loaded)}"
