@@ -217,12 +217,50 @@ def _cell_index(column, zoom: int):
     return func.floor(column * cells_per_world(zoom))
 
 
-def _stored_cells(view: View, tag: str, interior: tuple[int, int, int, int]) -> list:
+Cells = dict[tuple[int, int], Cell]
+
+
+def _stored_cells(view: View, tag: str, interior: tuple[int, int, int, int]) -> Cells:
     """The view's interior cells from ``map_cells``: the finest stored band at or above the
     zoom, its cells grouped into the zoom's cells."""
     band = min(b for b in BANDS if b >= view.zoom)
-    shift = band - view.zoom
     x0, y0, x1, y1 = interior
+    shift = band - view.zoom
+    c = map_cells.c
+    return _stored(
+        view,
+        band,
+        c.tag == tag,
+        c.cx.between(x0 << shift, ((x1 + 1) << shift) - 1),
+        c.cy.between(y0 << shift, ((y1 + 1) << shift) - 1),
+    )
+
+
+def _stored_ring(view: View, tag: str, fine: tuple, interior: tuple | None) -> Cells:
+    """The finest band's cells wholly inside the view (``fine``, in that band's cells) that
+    are not in the zoom's ``interior`` cells, grouped into the zoom's cells: the view's edge,
+    pre-aggregated down to a 64-pixel cell at the finest band's zoom."""
+    band = max(BANDS)
+    x0, y0, x1, y1 = fine
+    c = map_cells.c
+    where = [c.tag == tag, c.cx.between(x0, x1), c.cy.between(y0, y1)]
+    if interior is not None:
+        shift = band - view.zoom
+        ix0, iy0, ix1, iy1 = interior
+        where.append(
+            not_(
+                and_(
+                    c.cx.between(ix0 << shift, ((ix1 + 1) << shift) - 1),
+                    c.cy.between(iy0 << shift, ((iy1 + 1) << shift) - 1),
+                )
+            )
+        )
+    return _stored(view, band, *where)
+
+
+def _stored(view: View, band: int, *where) -> Cells:
+    """Stored cells of ``band`` that meet ``where``, grouped into the view's zoom's cells."""
+    shift = band - view.zoom
     c = map_cells.c
     cx, cy = c.cx.op(">>")(shift), c.cy.op(">>")(shift)
     query = (
@@ -234,42 +272,40 @@ def _stored_cells(view: View, tag: str, interior: tuple[int, int, int, int]) -> 
             func.sum(c.sy),
             func.sum(c.sid),
         )
-        .where(
-            c.band == band,
-            c.tag == tag,
-            c.cx.between(x0 << shift, ((x1 + 1) << shift) - 1),
-            c.cy.between(y0 << shift, ((y1 + 1) << shift) - 1),
-        )
+        .where(c.band == band, *where)
         .group_by(cx, cy)
     )
-    cells = []
+    cells = {}
     for cell_x, cell_y, n, sx, sy, sid in db.session.execute(query):
         west, south, east, north = view.cell_bounds(cell_x, cell_y)
-        cells.append(Cell(int(n), sx, sy, west, south, east, north, int(sid) if n == 1 else None))
+        only = int(sid) if n == 1 else None
+        cells[(cell_x, cell_y)] = Cell(int(n), sx, sy, west, south, east, north, only)
     return cells
 
 
-def _live_cells(f: EmployerFilter, view: View, interior) -> list:
-    """The view's cells counted from the points: all of them, or (with ``interior``) only the
-    cells on the view's edge."""
+def _live_cells(f: EmployerFilter, view: View, unit: View | None = None, inner=None) -> Cells:
+    """The view's cells counted from the points: all of them, or (with ``inner``, a range of
+    ``unit``'s cells wholly inside the view) only the points outside those cells."""
     source, where = points(f)
-    if view.bbox is not None:
-        where.append(func.ST_Intersects(P.location, envelope(*view.bbox)))
-    cx, cy = _cell_index(P.mx, view.zoom), _cell_index(P.my, view.zoom)
-    if interior is not None and view.bbox is not None:
-        x0, y0, x1, y1 = interior
+    if inner is not None and view.bbox is not None:
+        x0, y0, x1, y1 = inner
         west, south, east, north = view.bbox
-        size, margin = view.size, 1e-9
+        size, margin = unit.size, 1e-9
         inner_west, inner_east = longitude(x0 / size), longitude((x1 + 1) / size)
         inner_north, inner_south = latitude(y0 / size), latitude((y1 + 1) / size)
-        strips = (  # the edge as four boxes, so that the spatial index finds its points
+        strips = (  # the view's edge as four boxes inside it (the spatial index finds their
+            # points; the view's own box would give it every point of the view to sift)
             (west, south, inner_west + margin, north),
             (inner_east - margin, south, east, north),
             (west, inner_north - margin, east, north),
             (west, south, east, inner_south + margin),
         )
-        where.append(or_(*(P.location.op("&&")(envelope(*strip)) for strip in strips)))
-        where.append(not_(and_(cx.between(x0, x1), cy.between(y0, y1))))
+        where.append(or_(*(func.ST_Intersects(P.location, envelope(*box)) for box in strips)))
+        ux, uy = _cell_index(P.mx, unit.zoom), _cell_index(P.my, unit.zoom)
+        where.append(not_(and_(ux.between(x0, x1), uy.between(y0, y1))))
+    elif view.bbox is not None:
+        where.append(func.ST_Intersects(P.location, envelope(*view.bbox)))
+    cx, cy = _cell_index(P.mx, view.zoom), _cell_index(P.my, view.zoom)
     x, y = func.ST_X(P.location), func.ST_Y(P.location)
     query = (
         select(
@@ -288,22 +324,55 @@ def _live_cells(f: EmployerFilter, view: View, interior) -> list:
         .where(*where)
         .group_by(cx, cy)
     )
-    return [
-        Cell(n, sx, sy, west, south, east, north, first if n == 1 else None)
-        for _, _, n, sx, sy, west, south, east, north, first in db.session.execute(query)
-    ]
+    return {
+        (int(gx), int(gy)): Cell(n, sx, sy, west, south, east, north, first if n == 1 else None)
+        for gx, gy, n, sx, sy, west, south, east, north, first in db.session.execute(query)
+    }
+
+
+def _merged(*parts: Cells) -> list[Cell]:
+    """The cells of ``parts``; a cell found in several (the view's edge: stored and live
+    parts) summed, its extent the union."""
+    cells: Cells = {}
+    for part in parts:
+        for key, cell in part.items():
+            other = cells.get(key)
+            if other is None:
+                cells[key] = cell
+                continue
+            cells[key] = Cell(
+                other.n + cell.n,
+                other.sx + cell.sx,
+                other.sy + cell.sy,
+                min(other.west, cell.west),
+                min(other.south, cell.south),
+                max(other.east, cell.east),
+                max(other.north, cell.north),
+                None,
+            )
+    return list(cells.values())
 
 
 def view_cells(f: EmployerFilter, zoom: int) -> list[Cell]:
     """The grid cells (64 pixels at ``zoom``) of the employers that pass ``f`` in its view
-    (everywhere without a bbox), with exact counts."""
+    (everywhere without a bbox), with exact counts. For a filter of at most one tag: the
+    cells wholly inside the view from the stored band at or above the zoom, the view's edge
+    from the finest stored band down to its 64-pixel cells, the rest (a strip narrower than
+    one of those along the view's border) counted from the points."""
     view = View(zoom, f.bbox)
     tag = single_tag(f)
-    interior = view.interior() if tag is not None and zoom <= max(BANDS) else None
-    cells = _stored_cells(view, tag, interior) if interior is not None else []
-    if interior is None or view.bbox is not None:
-        cells += _live_cells(f, view, interior)
-    return cells
+    if tag is None or zoom > max(BANDS):
+        return list(_live_cells(f, view).values())
+    interior = view.interior()
+    if view.bbox is None:
+        return list(_stored_cells(view, tag, interior).values())
+    finest = View(max(BANDS), view.bbox)
+    fine = finest.interior()
+    if fine is None:  # a view smaller than one cell of the finest band
+        return list(_live_cells(f, view).values())
+    stored = _stored_cells(view, tag, interior) if interior is not None else {}
+    ring = _stored_ring(view, tag, fine, interior)
+    return _merged(stored, ring, _live_cells(f, view, finest, fine))
 
 
 def count(f: EmployerFilter, *, use_view: bool = True) -> int:
