@@ -4,7 +4,9 @@ hostile text and third-party requests."""
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import text
 
+from app.extensions import db
 from app.models import CompanyStatus
 from tests.conftest import TILE_URL
 from tests.fixtures import EMPLOYERS
@@ -274,3 +276,38 @@ def test_every_module_the_map_page_loads_is_announced_up_front(page, live_server
     assert "/static/js/atlas/state.js" in imported and "/static/js/shortlist/store.js" in imported
     assert imported <= announced, f"not announced: {sorted(imported - announced)}"
     assert announced <= loaded, f"announced but never used: {sorted(announced - loaded)}"
+
+
+def _copies(app, template: int, number: int) -> None:
+    """``number`` published copies of the employer ``template`` (one statement)."""
+    with app.app_context():
+        db.session.execute(
+            text(
+                "INSERT INTO companies (slug, name, description, street, house_number,"
+                " postal_code, town, municipality_ags, location, website, phone, email,"
+                " contact_name, contact_email, employees, offers_apprenticeships,"
+                " offers_internships, open_positions, languages, status, source, version)"
+                " SELECT 'copy-' || g, name || ' ' || g, description, street, house_number,"
+                " postal_code, town, municipality_ags, location, website, phone, email,"
+                " contact_name, contact_email, employees, offers_apprenticeships,"
+                " offers_internships, open_positions, languages, status, source, 1"
+                " FROM companies CROSS JOIN generate_series(1, :number) AS g WHERE id = :id"
+            ),
+            {"id": template, "number": number},
+        )
+        db.session.commit()
+
+
+def test_large_counts_are_grouped_as_the_language_writes_them(app, page, live_server, make_company):
+    _copies(app, make_company("Bäckerei Vorlage", employees=4), 1233)
+    open_map(page, live_server)
+    assert page.locator("#employer-count").text_content() == "1.234 Arbeitgeber gefunden"
+    page.check("#filter-form input[name=size][value=micro]")
+    wait_loaded(page, 2)
+    assert page.locator("#employer-count").text_content() == "1.234 Arbeitgeber gefunden"
+    cluster_titles = page.eval_on_selector_all(
+        "#atlas .leaflet-marker-icon[title]", "icons => icons.map(icon => icon.title)"
+    )
+    assert any("1.234" in title for title in cluster_titles), cluster_titles
+    open_map(page, live_server + "/?lang=en&size=micro")
+    assert page.locator("#employer-count").text_content() == "1,234 employers found"

@@ -41,6 +41,11 @@ export function formatKm(km, language) {
   return new Intl.NumberFormat(language, { numberingSystem: "latn", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(km);
 }
 
+// A count in the page's language ("92.029" in German), Latin digits in every language.
+export function formatCount(count, language) {
+  return new Intl.NumberFormat(language, { numberingSystem: "latn", maximumFractionDigits: 0 }).format(count);
+}
+
 // Only http(s) addresses become links; "javascript:" and the like stay plain text.
 export function safeWebsite(value) {
   try {

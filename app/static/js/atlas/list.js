@@ -1,7 +1,7 @@
 // The list under the map and its pagination, rendered from the list endpoint's JSON with
 // textContent only. The server renders the first list for the page's URL; this re-renders it
 // after a filter change or a page link.
-import { asWritten, element, fill, formatKm, getJson, link } from "./dom.js";
+import { asWritten, element, fill, formatCount, formatKm, getJson, link } from "./dom.js";
 import { familyBadges, offersElement } from "./popups.js";
 import { telHref } from "../contact.js";
 import { toggleButton } from "../shortlist/toggle.js";
@@ -42,7 +42,7 @@ export function createList({ listUrl, pageUrl, labels, sizes, language, detailHr
   if (rendered) suggestionLink(rendered, rendered.dataset.suggestion);
 
   function countText(total) {
-    return total === 1 ? labels.countOne : fill(labels.count, { n: total });
+    return total === 1 ? labels.countOne : fill(labels.count, { n: formatCount(total, language) });
   }
 
   // "Merken" and, with a phone number, "Anrufen" (as the server renders them).

@@ -3,7 +3,7 @@
 // bbox and zoom, keeps its markers by key ("<source>:cluster:..." and "<source>:<id>") so that a
 // reload keeps the same marker (and its open popup), draws clusters and points, and adds the
 // source's entry to the legend.
-import { element, fill, getJson } from "./dom.js";
+import { element, fill, formatCount, getJson } from "./dom.js";
 import { featureTitle } from "./popups.js";
 
 // The map's bounding box as the API expects it: west,south,east,north, clamped to the globe.
@@ -85,7 +85,7 @@ export class SourceLayer {
   }
 
   cluster(lat, lon, properties) {
-    const title = fill(this.labels.cluster, { n: properties.count });
+    const title = fill(this.labels.cluster, { n: formatCount(properties.count, document.documentElement.lang) });
     const marker = L.marker([lat, lon], {
       icon: markerIcon(this.source.marker.clusterClassName, String(properties.count), this.colour),
       title,
