@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Float, Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -49,6 +49,11 @@ def within_radius(query: Select, lon: float, lat: float, radius_m: float) -> Sel
 NEAREST_KINDS = ("childcare", "transit", "training")
 NEAREST_COUNT = 3
 #: Housing offers within this many metres are counted on an employer's page.
+#: The nearest features are found among this many candidates by the spatial index's KNN
+#: order (distances on a sphere), then ordered by their distance on the ellipsoid.
+NEAREST_CANDIDATES = 12
+#: Sphere and ellipsoid distances differ by well under this factor (about 0.5 % at most).
+SPHERE_MARGIN = 1.01
 HOUSING_KIND = "housing"
 HOUSING_RADIUS_M = 2000
 
@@ -72,6 +77,34 @@ class Surroundings:
     housing_count: int
 
 
+def _nearest(key: str, there, here) -> list:
+    """The :data:`NEAREST_COUNT` public features of kind ``key`` nearest to ``here`` (on the
+    ellipsoid; ties by name and id). The spatial index's KNN order (on a sphere) gives
+    :data:`NEAREST_CANDIDATES` candidates without measuring every feature of a state; they
+    are exact when the farthest candidate lies beyond the chosen ones by more than the two
+    distances can differ, else every feature of the kind is measured."""
+    distance = func.ST_Distance(there, here)
+    by_sphere = there.op("<->", return_type=Float)(here)
+    candidates = db.session.execute(
+        public_layer_features(key)
+        .add_columns(distance.label("distance"), by_sphere.label("sphere"))
+        .order_by(by_sphere)
+        .limit(NEAREST_CANDIDATES)
+    ).all()
+    chosen = sorted(candidates, key=lambda row: (row.distance, row[0].name, row[0].id))
+    chosen = chosen[:NEAREST_COUNT]
+    if len(candidates) < NEAREST_CANDIDATES or (
+        chosen and candidates[-1].sphere > chosen[-1].distance * SPHERE_MARGIN
+    ):
+        return chosen
+    return db.session.execute(
+        public_layer_features(key)
+        .add_columns(distance.label("distance"))
+        .order_by(distance, LayerFeature.name, LayerFeature.id)
+        .limit(NEAREST_COUNT)
+    ).all()
+
+
 def surroundings(company: Company) -> Surroundings:
     """The nearest childcare facilities, transit stops and training providers of a company
     (straight-line distances on the ellipsoid, sorted, ties by name), and the number of
@@ -85,13 +118,7 @@ def surroundings(company: Company) -> Surroundings:
     for key in NEAREST_KINDS:
         if key not in kinds:
             continue
-        distance = func.ST_Distance(there, here)
-        rows = db.session.execute(
-            public_layer_features(key)
-            .add_columns(distance.label("distance"))
-            .order_by(distance, LayerFeature.name, LayerFeature.id)
-            .limit(NEAREST_COUNT)
-        ).all()
+        rows = _nearest(key, there, here)
         nearest.append(
             (
                 kinds[key],

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from pyproj import Geod
+from sqlalchemy import event, text
 
 from app.config import ConfigError
 from app.extensions import db
@@ -278,3 +279,62 @@ def test_surroundings_service_distances(app, make_company):
     assert [f.name for f in by_kind["transit"]] == ["Nah", "Weit"]
     assert by_kind["transit"][0].distance_m == pytest.approx(200, abs=0.01)
     assert by_kind["childcare"] == [] and around.housing_count == 0
+
+
+def _nearest_names(company_id: int, kind: str) -> tuple[list[str], int]:
+    """The names ``surroundings`` lists for ``kind``, and how many statements it ran."""
+    from app.models import Company
+    from app.services.employers import surroundings
+
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        around = surroundings(db.session.get(Company, company_id))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    listed = {k.key: nearby for k, nearby in around.nearest}[kind]
+    return [f.name for f in listed], sum("layer_features" in s for s in statements)
+
+
+def _exact_nearest(company_id: int, kind: str) -> list[str]:
+    """The three nearest features by distance on the ellipsoid, ties by name (every feature
+    measured)."""
+    return list(
+        db.session.scalars(
+            text(
+                "SELECT f.name FROM layer_features f, companies c WHERE c.id = :id"
+                " AND f.kind = :kind ORDER BY ST_Distance(geography(f.location),"
+                " geography(c.location)), f.name, f.id LIMIT 3"
+            ),
+            {"id": company_id, "kind": kind},
+        )
+    )
+
+
+def test_the_nearest_features_come_from_the_spatial_index_and_are_exact(app, make_company):
+    """Scattered stops: the index's nearest candidates decide, one statement per kind."""
+    import random
+
+    company_id = make_company("Mitte", lon=CENTRE[0], lat=CENTRE[1])
+    rng = random.Random(7)  # noqa: S311 - test data
+    with app.app_context():
+        for number in range(40):
+            add_feature(
+                "transit", f"Halt {number:02d}", *offset(rng.uniform(50, 3000), rng.uniform(0, 360))
+            )
+        listed, statements = _nearest_names(company_id, "transit")
+        assert listed == _exact_nearest(company_id, "transit")
+    assert statements == 4  # childcare, transit, training, housing: one statement each
+
+
+def test_the_nearest_features_are_exact_when_many_are_about_as_near(app, make_company):
+    """A ring of stops at nearly the same distance (their order could differ on a sphere):
+    every stop of the kind is measured."""
+    company_id = make_company("Mitte", lon=CENTRE[0], lat=CENTRE[1])
+    with app.app_context():
+        for number in range(14):  # 500.0, 500.5, … m; names against the distance order
+            add_feature("transit", f"Ring {20 - number}", *offset(500 + number / 2, number * 25))
+        listed, statements = _nearest_names(company_id, "transit")
+        assert listed == _exact_nearest(company_id, "transit") == ["Ring 20", "Ring 19", "Ring 18"]
+    assert statements == 5  # the transit candidates were too close together: measured all
