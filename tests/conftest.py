@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import URL
 
 from app import create_app
@@ -99,15 +99,9 @@ def database_url() -> str:
 def shared_engine(database_url):
     """One engine (made with the app's own engine options) for the apps of all tests, so that
     a test does not pay for new database sessions, whose first write compiles the map index's
-    trigger functions (migration 0012) anew. Session settings are reset when a connection is
-    returned."""
+    trigger functions (migration 0012) anew. (No test changes a session setting.)"""
     options = load_settings(test_config(database_url))["SQLALCHEMY_ENGINE_OPTIONS"]
     engine = create_engine(database_url, **options)
-
-    @event.listens_for(engine, "reset")
-    def reset_settings(connection, reset_state):
-        connection.exec_driver_sql("RESET ALL")
-
     yield engine
     engine.dispose()
 

@@ -125,19 +125,19 @@ def text_condition(text: str):
     :func:`similarity_words`) is a word beginning in the full text or similar to a word of the
     name ("Bäkerei" finds "Bäckerei Schulte", "Bank" does not).
 
-    One SQL condition, so the map, list, counts, exports and alerts agree. The ``NOT EXISTS``
-    over the published entries does not depend on the row: PostgreSQL evaluates it once.
-    None when the text has no words."""
+    One SQL condition, so the map, list, counts, exports and alerts agree. Whether the full
+    text finds anyone is asked first (one index probe), so that a query the full text answers
+    is a condition the full-text index serves (an ``OR`` with the fallback would measure every
+    employer). None when the text has no words."""
     tsquery = text_query(text)
     if tsquery is None:
         return None
-    published = aliased(Company)
-    found_anywhere = exists().where(
-        published.status == CompanyStatus.PUBLISHED,
-        published.search_vector.op("@@")(tsquery),
+    matches = Company.search_vector.op("@@")(tsquery)
+    if found_by_text(text):
+        return matches
+    return or_(
+        matches, and_(*(or_(_word_found(w), _word_similar(w)) for w in similarity_words(text)))
     )
-    similar = and_(*(or_(_word_found(w), _word_similar(w)) for w in similarity_words(text)))
-    return or_(Company.search_vector.op("@@")(tsquery), and_(~found_anywhere, similar))
 
 
 def found_by_text(text: str) -> bool:

@@ -16,7 +16,6 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext as _
@@ -189,11 +188,16 @@ class ParseContext:
 
     load_vocabulary: Callable[[], Any]
     resolve_place: Callable[[str], Place | None]
+    _loaded: dict = field(default_factory=dict, repr=False, compare=False)
 
-    @cached_property
+    @property
     def vocabulary(self) -> Any:
-        """The source's vocabulary, loaded once."""
-        return self.load_vocabulary()
+        """The source's vocabulary, loaded once. (Not ``functools.cached_property``: before
+        Python 3.12 it holds one lock for every instance while loading, so threads waiting
+        for a database connection inside it would wait for each other.)"""
+        if "vocabulary" not in self._loaded:
+            self._loaded["vocabulary"] = self.load_vocabulary()
+        return self._loaded["vocabulary"]
 
 
 def shown(value: str) -> str:
