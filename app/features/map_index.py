@@ -128,13 +128,17 @@ def single_tag(f: EmployerFilter) -> str | None:
     return None
 
 
-def conditions(f: EmployerFilter) -> list:
+def conditions(f: EmployerFilter, *, tag_index: bool = True) -> list:
     """The filter (without the view) as conditions on ``map_points``; the name search needs
-    the companies joined (:func:`points`)."""
+    the companies joined (:func:`points`). Without ``tag_index`` the tags are tested row by
+    row (for a few points the spatial index found: the planner would otherwise also read the
+    tags' index, which for a common tag lists most of the employers)."""
     where = []
+    no_index = func.array_cat(P.tags, literal([], ARRAY(Text)), type_=ARRAY(Text))
+    column = P.tags if tag_index else no_index
     for kind, tags in tag_groups(f):
         tags = literal(tags, ARRAY(Text))
-        where.append(P.tags.overlap(tags) if kind == "any" else P.tags.contains(tags))
+        where.append(column.overlap(tags) if kind == "any" else column.contains(tags))
     if f.near:
         where.append(
             func.ST_DWithin(
@@ -153,9 +157,9 @@ def conditions(f: EmployerFilter) -> list:
     return where
 
 
-def points(f: EmployerFilter):
+def points(f: EmployerFilter, *, tag_index: bool = True):
     """``map_points`` (joined with the companies for a name search) and the conditions."""
-    where = conditions(f)
+    where = conditions(f, tag_index=tag_index)
     source = map_points
     if f.text and (condition := text_condition(f.text)) is not None:
         source = map_points.join(Company, Company.id == P.company_id)
@@ -285,8 +289,9 @@ def _stored(view: View, band: int, *where) -> Cells:
 
 def _live_cells(f: EmployerFilter, view: View, unit: View | None = None, inner=None) -> Cells:
     """The view's cells counted from the points: all of them, or (with ``inner``, a range of
-    ``unit``'s cells wholly inside the view) only the points outside those cells."""
-    source, where = points(f)
+    ``unit``'s cells wholly inside the view) only the points outside those cells (the border
+    strips: found through the spatial index, the filter tested on each)."""
+    source, where = points(f, tag_index=inner is None)
     if inner is not None and view.bbox is not None:
         x0, y0, x1, y1 = inner
         west, south, east, north = view.bbox
@@ -389,8 +394,10 @@ def count(f: EmployerFilter, *, use_view: bool = True) -> int:
 
 
 def point_ids(f: EmployerFilter, limit: int) -> list[int]:
-    """The ids of at most ``limit`` employers that pass ``f`` in its view, by id."""
-    source, where = points(f)
+    """The ids of at most ``limit`` employers that pass ``f`` in its view, by id (asked for
+    a view with few employers in it, or a street: the spatial index finds them, the filter is
+    tested on each)."""
+    source, where = points(f, tag_index=f.bbox is None)
     if f.bbox:
         where.append(func.ST_Intersects(P.location, envelope(*f.bbox)))
     query = select(P.company_id).select_from(source).where(*where)
