@@ -26,8 +26,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, Text, and_, exists, func, literal, not_, or_, select
+from sqlalchemy import Integer, Text, and_, exists, func, literal, not_, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.types import NullType
 
 from app.extensions import db
 from app.features import spatial
@@ -437,39 +438,54 @@ def point_features(ids: list[int], f: EmployerFilter) -> list[dict]:
         .scalar_subquery()
     )
     distance = spatial.distance_column(Company.location, f)
+    # Arrays come as psycopg makes them (lists): without SQLAlchemy's per-item processing.
+    columns = [_as_is(getattr(Company, name)) for name in PUBLIC_FIELDS]
     query = select(
         Company.id,
-        *(getattr(Company, name) for name in PUBLIC_FIELDS),
-        _sorted_codes(company_sectors.c.division_code).label("_sectors"),
-        _sorted_codes(company_occupations.c.group_code).label("_occupations"),
-        family.label("_family"),
-        trained.label("_apprenticeships"),
-        func.ST_X(Company.location).label("_x"),
-        func.ST_Y(Company.location).label("_y"),
-        (distance if distance is not None else literal(None)).label("_distance"),
+        *columns,
+        _as_is(_sorted_codes(company_sectors.c.division_code)),
+        _as_is(_sorted_codes(company_occupations.c.group_code)),
+        _as_is(family),
+        trained,
+        func.ST_X(Company.location),
+        func.ST_Y(Company.location),
+        distance if distance is not None else literal(None),
     ).where(Company.id == func.any(literal(ids, ARRAY(Integer))))
+    language = apprenticeships.current_language()
+    index = apprenticeships.by_code()
     features = []
-    for row in db.session.execute(query.order_by(Company.id)):
-        values = row._mapping
-        properties = {"id": row.id}
-        properties.update({name: values[name] for name in PUBLIC_FIELDS})
-        properties["sectors"] = list(row._sectors or ())
-        properties["occupations"] = list(row._occupations or ())
-        properties["family"] = list(row._family or ())
-        properties["apprenticeships"] = apprenticeships.shown(
-            row._apprenticeships, apprenticeships.current_language()
-        )
-        if row._distance is not None:
-            properties["distance_km"] = round(row._distance / 1000, 2)
+    for (
+        company_id,
+        *values,
+        sectors,
+        occupations,
+        family_keys,
+        trained_in,
+        x,
+        y,
+        metres,
+    ) in db.session.execute(query.order_by(Company.id)):
+        properties = {"id": company_id, **dict(zip(PUBLIC_FIELDS, values, strict=True))}
+        properties["sectors"] = sectors or []
+        properties["occupations"] = occupations or []
+        properties["family"] = family_keys or []
+        properties["apprenticeships"] = apprenticeships.shown(trained_in, language, index)
+        if metres is not None:
+            properties["distance_km"] = round(metres / 1000, 2)
         features.append(
             {
                 "type": "Feature",
-                "id": row.id,
-                "geometry": {"type": "Point", "coordinates": [round(row._x, 6), round(row._y, 6)]},
+                "id": company_id,
+                "geometry": {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]},
                 "properties": properties,
             }
         )
     return features
+
+
+def _as_is(column):
+    """``column`` without SQLAlchemy's result processing (psycopg's values as they are)."""
+    return type_coerce(column, NullType())
 
 
 def _sorted_codes(column):

@@ -148,11 +148,12 @@ def _places(value) -> int | None:
     return number if 0 <= number <= MAX_PLACES else None
 
 
-def shown(items, language: str = "de") -> list[dict]:
+def shown(items, language: str = "de", index: Mapping[str, Occupation] | None = None) -> list[dict]:
     """``[{"code", "name", "places", "label", "lang"}]`` for pages, popups and summaries,
     sorted by name; ``label`` is the name with the places ("Bäcker/in (2 Plätze)") when given,
-    ``lang`` the language of the name (German in Turkish, Arabic and Ukrainian pages)."""
-    index = by_code()
+    ``lang`` the language of the name (German in Turkish, Arabic and Ukrainian pages).
+    ``index``: the list by code, when the caller already has it (one look per map answer)."""
+    index = by_code() if index is None else index
     rows = []
     for item in items:
         code, places = _code_and_places(item)
