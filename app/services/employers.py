@@ -48,12 +48,12 @@ def within_radius(query: Select, lon: float, lat: float, radius_m: float) -> Sel
 #: The layer kinds whose nearest features an employer's page lists, and how many of each.
 NEAREST_KINDS = ("childcare", "transit", "training")
 NEAREST_COUNT = 3
-#: Housing offers within this many metres are counted on an employer's page.
 #: The nearest features are found among this many candidates by the spatial index's KNN
 #: order (distances on a sphere), then ordered by their distance on the ellipsoid.
 NEAREST_CANDIDATES = 12
 #: Sphere and ellipsoid distances differ by well under this factor (about 0.5 % at most).
 SPHERE_MARGIN = 1.01
+#: Housing offers within this many metres are counted on an employer's page.
 HOUSING_KIND = "housing"
 HOUSING_RADIUS_M = 2000
 
