@@ -48,7 +48,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_data import bench_url, build
+from bench_data import bench_url, build, database_exists, migrate
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -358,7 +358,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000, help="employers to create")
     parser.add_argument("--seed", type=float, default=0.42)
-    parser.add_argument("--reuse", action="store_true", help="keep an existing database")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database when it is built (else build it)"
+    )
     parser.add_argument(
         "--map-cache",
         action="store_true",
@@ -382,7 +384,11 @@ def main() -> None:
     """Build or reuse the database, start gunicorn, measure, print the table."""
     args = parse_args()
     database = f"kmu_atlas_bench_load_{args.count}" + ("_state" if args.area == "state" else "")
-    url = bench_url(database) if args.reuse else build(database, args.count, args.seed, args.area)
+    url = bench_url(database)
+    if args.reuse and database_exists(url):
+        migrate(url, load_reference_data=False)  # built before the latest migration
+    else:
+        url = build(database, args.count, args.seed, args.area)
     engine = create_engine(url)
     with engine.connect() as connection:
         published = connection.scalar(

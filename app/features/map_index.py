@@ -172,6 +172,21 @@ def envelope(west: float, south: float, east: float, north: float):
     return func.ST_MakeEnvelope(west, south, east, north, 4326)
 
 
+def in_view(bbox: tuple[float, float, float, float], *boxes: tuple[float, float, float, float]):
+    """The points in ``bbox`` (its edge included, as ``ST_Intersects`` decides it), found by
+    the spatial index through ``boxes`` inside it (default: ``bbox`` itself). The index's
+    ``&&`` compares float4-rounded boxes, so the coordinates are tested exactly once more;
+    that is cheaper than ``ST_Intersects`` on every row (a town view's edge, 1,500 points:
+    4 ms instead of 8)."""
+    west, south, east, north = bbox
+    found = [P.location.op("&&")(envelope(*box)) for box in boxes or (bbox,)]
+    return and_(
+        or_(*found) if len(found) > 1 else found[0],
+        func.ST_X(P.location).between(west, east),
+        func.ST_Y(P.location).between(south, north),
+    )
+
+
 @dataclass
 class Cell:
     """A grid cell of the view: count, sums of the coordinates, extent and (when it holds one
@@ -306,11 +321,11 @@ def _live_cells(f: EmployerFilter, view: View, unit: View | None = None, inner=N
             (west, inner_north - margin, east, north),
             (west, south, east, inner_south + margin),
         )
-        where.append(or_(*(func.ST_Intersects(P.location, envelope(*box)) for box in strips)))
+        where.append(in_view(view.bbox, *strips))
         ux, uy = _cell_index(P.mx, unit.zoom), _cell_index(P.my, unit.zoom)
         where.append(not_(and_(ux.between(x0, x1), uy.between(y0, y1))))
     elif view.bbox is not None:
-        where.append(func.ST_Intersects(P.location, envelope(*view.bbox)))
+        where.append(in_view(view.bbox))
     cx, cy = _cell_index(P.mx, view.zoom), _cell_index(P.my, view.zoom)
     x, y = func.ST_X(P.location), func.ST_Y(P.location)
     query = (
@@ -390,7 +405,7 @@ def count(f: EmployerFilter, *, use_view: bool = True) -> int:
         return int(db.session.scalar(query))
     source, where = points(f)
     if use_view and f.bbox:
-        where.append(func.ST_Intersects(P.location, envelope(*f.bbox)))
+        where.append(in_view(f.bbox))
     return db.session.scalar(select(func.count()).select_from(source).where(*where))
 
 
@@ -400,7 +415,7 @@ def point_ids(f: EmployerFilter, limit: int) -> list[int]:
     tested on each)."""
     source, where = points(f, tag_index=f.bbox is None)
     if f.bbox:
-        where.append(func.ST_Intersects(P.location, envelope(*f.bbox)))
+        where.append(in_view(f.bbox))
     query = select(P.company_id).select_from(source).where(*where)
     return list(db.session.scalars(query.order_by(P.company_id).limit(limit)))
 

@@ -48,7 +48,11 @@ def apply(query: Select, source, f: FeatureFilter, sources, *, use_view: bool = 
     for key, metres in f.proximity:
         query = query.where(near_feature_of(source, sources[key], metres))
     if use_view and f.bbox:
-        query = query.where(source.geometry.intersects(func.ST_MakeEnvelope(*f.bbox, 4326)))
+        # ST_Intersects, not GeoAlchemy's ``intersects`` (the ``&&`` of float4-rounded boxes,
+        # which takes in points up to about 40 cm outside the view).
+        query = query.where(
+            func.ST_Intersects(source.geometry, func.ST_MakeEnvelope(*f.bbox, 4326))
+        )
     return query
 
 

@@ -166,6 +166,27 @@ def test_index_agrees_with_the_employer_query(app, employers):
         assert_cells_match_a_rebuild()
 
 
+def test_a_view_counts_employers_on_its_edge_and_none_a_hair_outside(app, make_company):
+    """The spatial index compares float4-rounded boxes: an employer on the view's edge counts
+    (as ``ST_Intersects`` decides it), one 10-20 centimetres outside does not, at every zoom
+    (the edge strips, the stored cells and the points)."""
+    west, south, east, north = (7.17, 51.60, 7.23, 51.63)
+    inside = [(west, 51.61), (east, 51.62), (7.2, south), (7.21, north), (east, north)]
+    outside = [(east + 1e-6, 51.615), (7.2, south - 2e-6), (west - 1e-6, north + 2e-6)]
+    for number, (lon, lat) in enumerate(inside + outside):
+        make_company(f"Kante {number}", lon=lon, lat=lat, status=CompanyStatus.PUBLISHED)
+    with app.test_request_context():
+        for query, found in (("", len(inside)), ("sector=F", len(inside)), ("sector=C", 0)):
+            f = _filter(query, (west, south, east, north))
+            expected = pipeline.count_rows(EMPLOYERS, f)
+            assert expected == found, query
+            assert map_index.count(f) == expected
+            for zoom in (*ZOOMS, 16):
+                cells = map_index.view_cells(f, zoom)
+                assert sum(cell.n for cell in cells) == expected, (query, zoom)
+            assert len(map_index.point_ids(f, 100)) == expected
+
+
 def test_index_follows_every_kind_of_change(app, employers, make_company):
     with app.test_request_context():
         # An insert, a publish, an unpublish, a move and a change of classification.
