@@ -197,8 +197,9 @@ def radius_condition(postal_code: str, metres: int) -> str:
 
 
 def scenarios(engine) -> list[Scenario]:
-    """The map viewports × filters, then the list, a radius search, a text search and an
-    employer page."""
+    """The map viewports × filters as the map page asks for them (``properties=marker``),
+    the street view's full answer, one employer's properties (a popup), then the list, a
+    radius search, a text search and an employer page."""
     with engine.connect() as connection:
         region = connection.execute(
             text("SELECT avg(ST_X(location)), avg(ST_Y(location)) FROM companies")
@@ -209,25 +210,36 @@ def scenarios(engine) -> list[Scenario]:
                 "GROUP BY postal_code ORDER BY count(*) DESC, postal_code LIMIT 1"
             )
         ).one()
-        slug = connection.scalar(
-            text("SELECT slug FROM companies WHERE status = 'published' ORDER BY id LIMIT 1")
-        )
+        first_id, slug = connection.execute(
+            text("SELECT id, slug FROM companies WHERE status = 'published' ORDER BY id LIMIT 1")
+        ).one()
     result = []
     for view, zoom in VIEWPORTS:
         lon, lat = (region[0], region[1]) if zoom < 12 else (town[1], town[2])
         bbox = bbox_for(lon, lat, zoom)
         for label, params, conditions in FILTERS:
-            query = urlencode({**params, "bbox": bbox, "zoom": zoom})
+            # As the map page asks: only what its markers need (a popup fetches the rest).
+            query = urlencode({**params, "bbox": bbox, "zoom": zoom, "properties": "marker"})
             result.append(
                 Scenario(
                     f"map {view}, {label}", f"/api/employers?{query}", sql_count(conditions, bbox)
                 )
             )
+        if zoom == max(z for _, z in VIEWPORTS):  # the public API's full answer, for comparison
+            query = urlencode({"bbox": bbox, "zoom": zoom})
+            result.append(
+                Scenario(
+                    f"map {view}, no filter, all properties",
+                    f"/api/employers?{query}",
+                    sql_count([], bbox),
+                )
+            )
     result += [
+        Scenario("popup: one employer's properties", f"/api/employers/{first_id}"),
         Scenario("list, page 1", "/api/employers/list", sql_count([])),
         Scenario(
             f"radius {town[0]} 10 km, z12",
-            f"/api/employers?near={town[0]}&radius_km=10&zoom=12",
+            f"/api/employers?near={town[0]}&radius_km=10&zoom=12&properties=marker",
             sql_count([radius_condition(town[0], 10_000)]),
         ),
         Scenario("text 'Bäckerei', list", "/api/employers/list?" + urlencode({"q": "Bäckerei"})),

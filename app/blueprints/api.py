@@ -16,7 +16,13 @@ from app.blueprints.filtering import map_settings, request_filter
 from app.extensions import limiter
 from app.features import map_cache, pipeline
 from app.features import source as sources
-from app.features.filters import CONTROL_CHARACTERS, FilterError, parse_page, parse_sort
+from app.features.filters import (
+    CONTROL_CHARACTERS,
+    FilterError,
+    parse_page,
+    parse_properties,
+    parse_sort,
+)
 from app.features.source import FeatureSource
 from app.i18n import LANGUAGES, current_language
 from app.layers import layer_kinds
@@ -47,12 +53,25 @@ def feature_collection(key: str):
     """A source's matching features as GeoJSON (clusters where dense), with ``total`` and
     ``matched``."""
     source = _source(key)
-    feature_filter, settings = request_filter(source), map_settings()
+    feature_filter = request_filter(source)
+    settings = map_settings(parse_properties(request.args))
     cache_key = map_cache.key(source, feature_filter, settings, current_language())
     body, state = map_cache.answer(
         cache_key, lambda: pipeline.to_json(pipeline.map_features(source, feature_filter, settings))
     )
     return Response(body, mimetype="application/geo+json", headers={"X-Map-Cache": state})
+
+
+@bp.get("/features/<key>/<int:feature_id>")
+def feature(key: str, feature_id: int):
+    """One public feature with every public property (what the map's popup shows when the map
+    data came with ``properties=marker``); 404 for a source without such single features and
+    for an id that is not public."""
+    found = getattr(_source(key), "published_feature", None)
+    data = found(feature_id) if found is not None else None
+    if data is None:
+        abort(404, description=_("Unter dieser Nummer ist kein veröffentlichter Eintrag."))
+    return Response(pipeline.to_json(data), mimetype="application/geo+json")
 
 
 @bp.get("/features/<key>/list")
@@ -88,6 +107,12 @@ def _detail_url(source: FeatureSource, row) -> str | None:
 def employer_collection():
     """Matching employers as GeoJSON (clusters where dense), with ``total`` and ``matched``."""
     return feature_collection("employers")
+
+
+@bp.get("/employers/<int:feature_id>")
+def employer_feature(feature_id: int):
+    """One published employer with every public property, as a GeoJSON feature."""
+    return feature("employers", feature_id)
 
 
 @bp.get("/employers/list")

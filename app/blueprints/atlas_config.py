@@ -20,11 +20,16 @@ from app.services import taxonomies
 def source_urls(source: FeatureSource) -> dict:
     """Where the browser gets a source's map data and list, and its detail pages."""
     endpoint = getattr(source, "detail_endpoint", None)
-    return {
+    urls = {
         "mapUrl": url_for("api.feature_collection", key=source.key),
         "listUrl": url_for("api.feature_list", key=source.key),
         "detailUrl": url_for(endpoint, slug="__slug__") if endpoint else None,
     }
+    if hasattr(source, "published_feature"):
+        # One feature's properties, fetched when its popup opens (the map data then carry
+        # only what the markers need: properties=marker). "__id__" stands for the id.
+        urls["featureUrl"] = url_for("api.feature", key=source.key, feature_id=0)[:-1] + "__id__"
+    return urls
 
 
 def labels() -> dict[str, str]:
@@ -41,6 +46,10 @@ def labels() -> dict[str, str]:
         "email": _("E-Mail"),
         "website": _("Website"),
         "details": _("Details ansehen"),
+        "detailsLoading": _("Angaben werden geladen …"),
+        "detailsFailed": _(
+            "Die Angaben konnten nicht geladen werden. Bitte versuchen Sie es noch einmal."
+        ),
         "distance": _("%(km)s km entfernt", km="{km}"),
         "apprenticeship": _("Ausbildung"),
         "internship": _("Praktikum"),

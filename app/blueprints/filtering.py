@@ -14,8 +14,9 @@ def request_filter(source: FeatureSource = EMPLOYERS) -> FeatureFilter:
     return pipeline.parse_filter(source, request.args, resolve_place)
 
 
-def map_settings() -> pipeline.MapSettings:
-    """Clustering settings from the configuration and the region."""
+def map_settings(properties: str = "all") -> pipeline.MapSettings:
+    """Clustering settings from the configuration and the region; ``properties`` as
+    :func:`app.features.filters.parse_properties` reads it."""
     region = current_app.config["REGION"]
     return pipeline.MapSettings(
         threshold=current_app.config["CLUSTER_THRESHOLD"],
@@ -23,4 +24,5 @@ def map_settings() -> pipeline.MapSettings:
         default_zoom=region.zoom,
         latitude=region.center[1],
         limit=current_app.config["MAP_FEATURE_LIMIT"],
+        properties=properties,
     )

@@ -468,6 +468,12 @@ class EmployerSource:
 
         return map_index.map_data(f, settings)
 
+    def published_feature(self, feature_id: int) -> dict | None:
+        """One published employer with every public property (a popup's content), or None."""
+        from app.features import map_index
+
+        return map_index.published_feature(feature_id)
+
     def fast_count(self, f: EmployerFilter, *, use_view: bool = True) -> int:
         """How many published employers pass ``f``, counted on the map index."""
         from app.features import map_index

@@ -31,6 +31,9 @@ MAX_PAGE = 100_000
 SORTS = ("name", "distance")
 #: The map view: not part of a permalink's filter, but checked like any parameter.
 VIEW_PARAMS = ("bbox", "zoom")
+#: The values of the map data's ``properties`` parameter: every public property of a feature,
+#: or only what a marker needs (``pipeline.MARKER_PROPERTIES``).
+PROPERTY_SETS = ("all", "marker")
 _DIGITS = re.compile(r"[0-9]{1,6}")
 _LAT_LON = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$", re.ASCII)
 #: Control characters (NUL included) have no place in a filter value; PostgreSQL refuses NUL.
@@ -449,4 +452,21 @@ def parse_sort(args: MultiDict, feature_filter: FeatureFilter) -> str:
         raise FilterError("sort", _("Sortieren geht nach name oder distance."))
     if value == "distance" and not feature_filter.near:
         raise FilterError("sort", _("Nach Entfernung sortieren geht nur mit einem Ort (near)."))
+    return value
+
+
+def parse_properties(args: MultiDict) -> str:
+    """Which properties the map data carry per feature (``properties``, one of
+    :data:`PROPERTY_SETS`; default "all")."""
+    value = args.get("properties", "").strip()
+    if not value:
+        return PROPERTY_SETS[0]
+    if value not in PROPERTY_SETS:
+        raise FilterError(
+            "properties",
+            _(
+                "properties ist „all“ (alle öffentlichen Angaben) oder „marker“ (nur, was "
+                "eine Markierung braucht)."
+            ),
+        )
     return value

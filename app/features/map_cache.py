@@ -43,7 +43,13 @@ def key(source, f: FeatureFilter, settings, language: str) -> str | None:
         language,
         list(f.bbox) if f.bbox else None,
         f.zoom,
-        [settings.threshold, settings.max_zoom, settings.default_zoom, settings.limit],
+        [
+            settings.threshold,
+            settings.max_zoom,
+            settings.default_zoom,
+            settings.limit,
+            settings.properties,
+        ],
     ]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 

@@ -420,11 +420,15 @@ def point_ids(f: EmployerFilter, limit: int) -> list[int]:
     return list(db.session.scalars(query.order_by(P.company_id).limit(limit)))
 
 
-def point_features(ids: list[int], f: EmployerFilter) -> list[dict]:
+def point_features(ids: list[int], f: EmployerFilter, *, marker: bool = False) -> list[dict]:
     """The employers ``ids`` as GeoJSON point features with their public properties, by id,
-    from rows (no ORM objects)."""
+    from rows (no ORM objects); with ``marker``, only what a marker needs (id, slug, name and
+    the distance from the filter's place: a street view's 500 employers in a quarter of the
+    bytes and the time)."""
     if not ids:
         return []
+    if marker:
+        return _marker_features(ids, f)
     family = (
         select(
             func.array_agg(
@@ -485,17 +489,46 @@ def point_features(ids: list[int], f: EmployerFilter) -> list[dict]:
         properties["occupations"] = occupations or []
         properties["family"] = family_keys or []
         properties["apprenticeships"] = apprenticeships.shown(trained_in, language, index)
-        if metres is not None:
-            properties["distance_km"] = round(metres / 1000, 2)
-        features.append(
-            {
-                "type": "Feature",
-                "id": company_id,
-                "geometry": {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]},
-                "properties": properties,
-            }
-        )
+        features.append(_point(company_id, x, y, properties, metres))
     return features
+
+
+def _point(company_id: int, x: float, y: float, properties: dict, metres) -> dict:
+    """A GeoJSON point feature; ``metres`` (from the filter's place, or None) as
+    ``distance_km``."""
+    if metres is not None:
+        properties["distance_km"] = round(metres / 1000, 2)
+    return {
+        "type": "Feature",
+        "id": company_id,
+        "geometry": {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]},
+        "properties": properties,
+    }
+
+
+def _marker_features(ids: list[int], f: EmployerFilter) -> list[dict]:
+    distance = spatial.distance_column(Company.location, f)
+    query = select(
+        Company.id,
+        _as_is(Company.slug),
+        _as_is(Company.name),
+        func.ST_X(Company.location),
+        func.ST_Y(Company.location),
+        distance if distance is not None else literal(None),
+    ).where(Company.id == func.any(literal(ids, ARRAY(Integer))))
+    return [
+        _point(company_id, x, y, {"id": company_id, "slug": slug, "name": name}, metres)
+        for company_id, slug, name, x, y, metres in db.session.execute(query.order_by(Company.id))
+    ]
+
+
+def published_feature(company_id: int) -> dict | None:
+    """The published employer ``company_id`` as a GeoJSON point feature with every public
+    property (what a popup shows), or None when no published employer has that id."""
+    found = db.session.scalar(select(P.company_id).where(P.company_id == company_id))
+    if found is None:
+        return None
+    return point_features([found], EmployerFilter())[0]
 
 
 def _as_is(column):
@@ -528,6 +561,7 @@ def map_data(f: EmployerFilter, settings) -> dict:
     )
 
     zoom = f.zoom if f.zoom is not None else settings.default_zoom
+    marker = settings.properties == "marker"
     matched = count(f, use_view=False)
     cells = None
     if zoom < settings.max_zoom:
@@ -546,10 +580,10 @@ def map_data(f: EmployerFilter, settings) -> dict:
                 singles.append(group.first_id)
             else:
                 features.append(_cluster_feature(group))
-        features += point_features(sorted(singles)[: settings.limit], f)
+        features += point_features(sorted(singles)[: settings.limit], f, marker=marker)
         limited = len(singles) > settings.limit
     else:
-        features = point_features(point_ids(f, settings.limit), f)
+        features = point_features(point_ids(f, settings.limit), f, marker=marker)
         limited = total > settings.limit
         if f.zoom is not None and zoom < settings.max_zoom:
             features = _merge_overlapping(features, zoom)

@@ -59,6 +59,15 @@ class MapSettings:
     latitude: float
     #: At most this many single features in one response (clusters are not limited).
     limit: int = 500
+    #: "all" public properties per feature, or only what a "marker" needs
+    #: (:data:`MARKER_PROPERTIES`; the map's own script asks for that and fetches an
+    #: employer's properties when its popup opens).
+    properties: str = "all"
+
+
+#: What ``properties=marker`` keeps of a feature's properties: its id, the slug of its page,
+#: its name or title (the marker's label) and, with a place, its distance.
+MARKER_PROPERTIES = ("id", "slug", "name", "title", "distance_km")
 
 
 def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings) -> dict:
@@ -104,7 +113,10 @@ def collection(
     clustered: bool,
     limited: bool,
 ) -> dict:
-    """The map's answer: the features with the counts, and the searched place if any."""
+    """The map's answer: the features with the counts, and the searched place if any (with
+    ``settings.properties == "marker"``, each feature with only :data:`MARKER_PROPERTIES`)."""
+    if settings.properties == "marker":
+        features = [_marker(feature) for feature in features]
     data = {
         "type": "FeatureCollection",
         "total": total,
@@ -122,6 +134,15 @@ def collection(
             "radius_km": f.radius_km,
         }
     return data
+
+
+def _marker(feature: dict) -> dict:
+    """``feature`` (a point, not a cluster) with only the properties a marker needs."""
+    properties = feature["properties"]
+    if properties.get("cluster"):
+        return feature
+    kept = {name: properties[name] for name in MARKER_PROPERTIES if name in properties}
+    return {**feature, "properties": kept}
 
 
 def to_json(data: dict) -> bytes:

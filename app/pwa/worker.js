@@ -51,6 +51,7 @@ const ROUTES = [
   { pattern: /^\/region\/(theme\.css|logo\.svg)$/, strategy: "static", reason: "the region's look" },
   { pattern: /^\/api\/(employers|events)(\/list)?$/, strategy: "data", reason: "map and list data" },
   { pattern: /^\/api\/features\/[a-z0-9_-]+(\/list)?$/, strategy: "data", reason: "map and list data" },
+  { pattern: /^\/api\/(employers|features\/[a-z0-9_-]+)\/[0-9]+$/, strategy: "data", reason: "a popup's details" },
   { pattern: /^\/api\/layers\/[a-z0-9_-]+$/, strategy: "data", reason: "map layers" },
   { pattern: /^\/api\/region\/outline$/, strategy: "data", reason: "the region's outline" },
   { pattern: /^\/(merkliste|offline|ueber|leichte-sprache|datenschutz)?$/, strategy: "page", reason: "public pages" },

@@ -35,9 +35,11 @@ from app.features.filters import (
     MAX_RADIUS_KM,
     MAX_TEXT,
     MAX_ZOOM,
+    PROPERTY_SETS,
     SORTS,
     Parameter,
 )
+from app.features.pipeline import MARKER_PROPERTIES
 from app.i18n import LANGUAGES, current_language
 from app.layers import LayerKind, layer_kinds
 from app.models import Company
@@ -293,6 +295,11 @@ def _descriptions() -> dict[str, str]:
             "als Osten, Süden kleiner als Norden."
         ),
         "zoom": _("Zoomstufe der Karte: bestimmt, wie dicht Punkte zusammengefasst werden."),
+        "properties": _(
+            "all: alle öffentlichen Angaben je Punkt; marker: nur id, slug, name oder title "
+            "(und distance_km), was eine Markierung braucht. Die übrigen Angaben eines "
+            "Arbeitgebers liefert dann /api/employers/{id}."
+        ),
         "sort": _("Reihenfolge: name, oder distance (nur mit near; dann die Vorgabe)."),
         "page": _("Seite der Liste (20 Einträge je Seite)."),
         "lang": _("Sprache der Bezeichnungen und Meldungen."),
@@ -393,6 +400,11 @@ def _view_parameters() -> list[dict]:
     }
     return [
         _parameter(
+            "properties",
+            {"type": "string", "enum": list(PROPERTY_SETS), "default": PROPERTY_SETS[0]},
+            descriptions["properties"],
+        ),
+        _parameter(
             "bbox",
             bbox,
             descriptions["bbox"],
@@ -448,18 +460,28 @@ def _point() -> dict:
     }
 
 
-def feature_collection_schema(key: str) -> dict:
-    """The map data of the source ``key``: features and clusters, with the counts."""
+def feature_schema(key: str, *, marker: bool = False) -> dict:
+    """One point feature of the source ``key``: every public property, or (``marker``) only
+    what ``properties=marker`` keeps (:data:`app.features.pipeline.MARKER_PROPERTIES`)."""
     properties = source_properties(key)
     properties["distance_km"] = {"type": "number"}
-    feature = _object(
+    optional = _optional(key) | {"distance_km"}
+    if marker:
+        properties = {name: properties[name] for name in MARKER_PROPERTIES if name in properties}
+        optional = set(properties) - {"id"}
+    return _object(
         {
             "type": {"const": "Feature"},
             "id": {"type": "integer"},
             "geometry": {"$ref": "#/components/schemas/Point"},
-            "properties": _object(properties, _optional(key) | {"distance_km"}),
+            "properties": _object(properties, optional),
         }
     )
+
+
+def feature_collection_schema(key: str) -> dict:
+    """The map data of the source ``key``: features and clusters, with the counts."""
+    feature, marker_feature = feature_schema(key), feature_schema(key, marker=True)
     return _object(
         {
             "type": {"const": "FeatureCollection"},
@@ -470,7 +492,9 @@ def feature_collection_schema(key: str) -> dict:
             "limit": {"type": "integer", "minimum": 1},
             "features": {
                 "type": "array",
-                "items": {"anyOf": [feature, {"$ref": "#/components/schemas/Cluster"}]},
+                "items": {
+                    "anyOf": [feature, marker_feature, {"$ref": "#/components/schemas/Cluster"}]
+                },
             },
             "place": {"$ref": "#/components/schemas/Place"},
         },
@@ -798,11 +822,52 @@ def _source_paths() -> tuple[dict, dict]:
         map_op, list_op = _source_operations(key, label, parameters)
         paths[f"/api/features/{key}"] = {"get": map_op}
         paths[f"/api/features/{key}/list"] = {"get": list_op}
+        one_op = _feature_operation(key, label) if hasattr(source, "published_feature") else None
+        if one_op:
+            paths[f"/api/features/{key}/{{feature_id}}"] = {"get": one_op}
         if key in ALIASES:
             alias = ALIASES[key]
             paths[alias] = {"get": dict(map_op, operationId=f"{key}_map_alias")}
             paths[f"{alias}/list"] = {"get": dict(list_op, operationId=f"{key}_list_alias")}
+            if one_op:
+                alias_op = dict(one_op, operationId=f"{key}_feature_alias")
+                paths[f"{alias}/{{feature_id}}"] = {"get": alias_op}
     return paths, shared
+
+
+def _feature_operation(key: str, label: str) -> dict:
+    """One published feature with every public property (what a popup shows)."""
+    schema = feature_schema(key)
+    example = example_of(schema)
+    example["geometry"] = {"type": "Point", "coordinates": [7.1975, 51.6146]}
+    return {
+        "tags": [label],
+        "summary": _("%(source)s: ein Eintrag (GeoJSON)", source=label),
+        "description": _(
+            "Ein veröffentlichter Eintrag mit allen öffentlichen Angaben, wie die Kartendaten "
+            "ohne properties=marker sie zeigen; 404, wenn unter der Nummer keiner "
+            "veröffentlicht ist."
+        ),
+        "operationId": f"{key}_feature",
+        "parameters": [
+            {
+                "name": "feature_id",
+                "in": "path",
+                "required": True,
+                "description": _("Die Nummer (id) des Eintrags."),
+                "schema": {"type": "integer", "minimum": 0},
+                "example": 42,
+            },
+            _lang_parameter(),
+        ],
+        "responses": {
+            "200": {
+                "description": _("Der Eintrag."),
+                "content": {GEOJSON: {"schema": schema, "example": example}},
+            },
+            **_errors(404, 429),
+        },
+    }
 
 
 def _layer_paths(kinds: dict[str, LayerKind]) -> dict:

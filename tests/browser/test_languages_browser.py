@@ -105,7 +105,7 @@ def test_the_scripts_mark_employers_texts_german_and_format_numbers(page, live_s
     # a popup: the name as written, in German, inside the Arabic page
     page.locator(".atlas-marker").first.click(force=True)
     popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
+    popup.locator(".employer-popup").wait_for()  # the details come when the popup opens
     assert popup.locator(".employer-name bdi[lang=de]").count() == 1
     assert popup.evaluate("(node) => getComputedStyle(node).direction") == "rtl"
     # distances with Latin digits in Arabic, as the server writes them

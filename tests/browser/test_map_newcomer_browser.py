@@ -309,7 +309,7 @@ def test_family_criteria_show_as_badges_in_list_popup_and_page(page, live_server
     # In the popup.
     page.locator(".atlas-marker").first.click()
     popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
+    popup.locator(".employer-popup").wait_for()  # the details come when the popup opens
     assert sorted(popup.locator(".family-badge").all_text_contents()) == sorted(expected)
     # On the employer's page.
     page.goto(f"{live_server}/arbeitgeber/test-{known['A']}")

@@ -117,6 +117,9 @@ def test_the_start_page_opens_offline_after_one_visit(page, live_server, known):
     installed(page, live_server)
     open_map(page, live_server)  # now through the worker: page and map data are kept
     assert page.locator("#offline-notice").count() == 0
+    seen = page.locator(".atlas-marker").first.get_attribute("title")
+    open_popup(page, seen).locator(".employer-popup").wait_for()  # its details are kept too
+    page.locator(".leaflet-popup-close-button").click()
     page.context.set_offline(True)
     page.reload()
     wait_loaded(page, 1)
@@ -132,14 +135,43 @@ def test_the_start_page_opens_offline_after_one_visit(page, live_server, known):
         """async () => {
           const get = (query) => fetch(`/api/features/employers?${query}`).then(
             async (response) => (await response.json()).features.length, () => "offline");
-          return [await get("bbox=7.0,51.5,7.3,51.7&zoom=9"), await get("q=Sonne&zoom=9")];
+          return [
+            await get("bbox=7.0,51.5,7.3,51.7&zoom=9&properties=marker"),
+            await get("q=Sonne&zoom=9&properties=marker"),
+          ];
         }"""
     )
     assert answers == [2, "offline"]
+    # The popup opened before shows its details; the other one says they could not be loaded
+    # and still links the employer's page.
+    assert open_popup(page, seen).locator(".employer-popup .employer-address").is_visible()
+    page.locator(".leaflet-popup-close-button").click()
+    other = page.locator(f".atlas-marker:not([title='{seen}'])").get_attribute("title")
+    popup = open_popup(page, other)
+    failed = popup.locator(".popup-failed")
+    failed.wait_for()
+    assert failed.get_attribute("role") == "status"
+    assert failed.text_content() == (
+        "Die Angaben konnten nicht geladen werden. Bitte versuchen Sie es noch einmal."
+    )
+    assert popup.locator("h2").text_content() == other
+    assert (
+        popup.get_by_role("link", name="Details ansehen")
+        .get_attribute("href")
+        .startswith("/arbeitgeber/")
+    )
     page.wait_for_timeout(200)  # the worker's "from the cache" messages for those answers
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.locator("#offline-notice").wait_for(state="detached")
+
+
+def open_popup(page, title: str):
+    """Open the popup of the employer marker titled ``title``; its content box."""
+    page.locator(f".atlas-marker[title='{title}']").click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    return popup
 
 
 def test_the_last_search_and_viewed_pages_open_offline_others_show_the_offline_page(
@@ -198,6 +230,9 @@ ROUTE_CASES = [
     ("/api/features/kita/list", "GET", "cors", "data"),
     ("/api/layers/kita", "GET", "cors", "data"),
     ("/api/region/outline", "GET", "cors", "data"),
+    ("/api/employers/17", "GET", "cors", "data"),
+    ("/api/features/employers/17", "GET", "cors", "data"),
+    ("/api/employers/17x", "GET", "cors", "pass"),
     ("/", "GET", "navigate", "page"),
     ("/?near=Marl&radius_km=10", "GET", "navigate", "page"),
     ("/arbeitgeber/baeckerei-sonne?q=Sonne", "GET", "navigate", "page"),

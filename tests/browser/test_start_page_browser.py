@@ -197,7 +197,7 @@ def test_hostile_text_stays_plain_text(page, live_server, make_company):
     for index in range(3):
         markers.nth(index).click()
         popup = page.locator(".leaflet-popup-content")
-        popup.wait_for()
+        popup.locator(".employer-popup").wait_for()  # the details come when it opens
         shown[popup.locator("h2").text_content()] = popup.inner_text()
         assert popup.locator("img").count() == 0
         assert popup.locator("a[href^='javascript:']").count() == 0

@@ -131,7 +131,9 @@ def _concrete(path: str, spec_path: dict) -> list[str]:
         return [path]
     parameters = {p["name"]: p for p in spec_path["get"].get("parameters", []) if "name" in p}
     (name,) = names
-    return [path.replace("{" + name + "}", value) for value in parameters[name]["schema"]["enum"]]
+    schema = parameters[name]["schema"]
+    values = schema["enum"] if "enum" in schema else [str(parameters[name]["example"])]
+    return [path.replace("{" + name + "}", value) for value in values]
 
 
 def test_every_public_api_rule_is_documented_and_every_documented_path_exists(app, spec):

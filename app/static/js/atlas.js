@@ -22,7 +22,7 @@ import { createLegend } from "./atlas/legend.js";
 import { createList } from "./atlas/list.js";
 import { drawOutline } from "./atlas/outline.js";
 import { createSearchArea } from "./atlas/search-area.js";
-import { popupBuilder } from "./atlas/popups.js";
+import { placeholderPopup, popupBuilder } from "./atlas/popups.js";
 import { createSignals } from "./atlas/signals.js";
 import { SourceLayer, mapStats } from "./atlas/source-layer.js";
 import {
@@ -119,6 +119,7 @@ const layers = sources.map((source) => {
     labels: sourceLabels,
     query: () => filterQuery(form, source.parameters),
     popup: (properties, position) => popup(properties, { ...context, position }),
+    placeholder: (properties, failed) => placeholderPopup(properties, context, failed),
     legend,
     onToggle: toggleLayer,
   });

@@ -5,7 +5,7 @@
 // textContent; links in popups open the atlas in a new window.
 import { drawOutline } from "./atlas/outline.js";
 import { createLegend } from "./atlas/legend.js";
-import { popupBuilder } from "./atlas/popups.js";
+import { placeholderPopup, popupBuilder } from "./atlas/popups.js";
 import { createSignals } from "./atlas/signals.js";
 import { SourceLayer, mapStats } from "./atlas/source-layer.js";
 
@@ -88,6 +88,7 @@ const layers = sources.map((source) => {
     labels: sourceLabels,
     query: () => queryFor(source),
     popup: (properties, position) => inNewWindow(popup(properties, { ...context, position })),
+    placeholder: (properties, failed) => inNewWindow(placeholderPopup(properties, context, failed)),
     legend,
     onToggle: toggleLayer,
   });

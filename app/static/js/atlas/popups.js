@@ -109,6 +109,20 @@ export function plainPopup(properties, { labels, detailHref, source }) {
   return box;
 }
 
+// While a popup's content loads (the map data carry only what the markers need): the name, a
+// status line ("loading", or that the details could not be had, e.g. offline) that screen
+// readers announce, and the details link, which works without them.
+export function placeholderPopup(properties, { labels, detailHref, source }, failed) {
+  const box = element("div", "feature-popup popup-pending");
+  box.append(titleHeading(properties, source));
+  const status = element("p", failed ? "popup-status popup-failed" : "popup-status", failed ? labels.detailsFailed : labels.detailsLoading);
+  status.setAttribute("role", "status");
+  box.append(status);
+  const href = detailHref(properties);
+  if (href) box.append(link(href, labels.details, "details-link"));
+  return box;
+}
+
 // A layer feature (source.layer declares the kind): its name, then the kind's fields in their
 // configured order with their labels (lists joined by commas, empty fields left out), and a
 // note when the feature is fictional demo data. Text only.

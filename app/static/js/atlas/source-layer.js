@@ -31,15 +31,21 @@ function markerIcon(className, text, colour) {
 export class SourceLayer {
   // options: { labels, query: () => URLSearchParams (the filter for this source),
   //            popup: (properties, { lat, lon }) => Node, legend: { add(source) } | null }
-  //            onToggle: (sourceLayer) => void, called when the legend switches the layer }
+  //            onToggle: (sourceLayer) => void, called when the legend switches the layer,
+  //            placeholder: (properties, failed) => Node, a popup while its content loads }
+  // A source that declares featureUrl ("…/__id__") sends only what its markers need
+  // (properties=marker: id, slug, name); a popup fetches the feature's properties when it
+  // first opens, showing placeholder(properties, false) meanwhile and placeholder(properties,
+  // true) if they cannot be had (e.g. offline), and keeps them for the next time.
   // A source declared with initiallyShown: false (a layer kind) starts switched off; its legend
   // entry is a checkbox that switches it on and off.
-  constructor(map, source, { labels, query, popup, legend = null, onToggle = null }) {
+  constructor(map, source, { labels, query, popup, placeholder = null, legend = null, onToggle = null }) {
     this.map = map;
     this.source = source;
     this.labels = labels;
     this.query = query;
     this.popup = popup;
+    this.placeholder = placeholder;
     this.layer = L.layerGroup();
     this.shown = source.initiallyShown !== false;
     if (this.shown) this.layer.addTo(map);
@@ -101,7 +107,7 @@ export class SourceLayer {
     return marker;
   }
 
-  point(lat, lon, properties) {
+  point(lat, lon, properties, id) {
     const title = featureTitle(properties, this.source);
     const marker = L.marker([lat, lon], {
       icon: markerIcon(this.source.marker.className, this.kind ? this.kind.symbol : "", this.colour),
@@ -109,19 +115,46 @@ export class SourceLayer {
       alt: title,
       keyboard: true,
     });
-    marker.bindPopup(() => this.popup(properties, { lat, lon }), {
+    const options = {
       // Clear of the zoom buttons (top left), and narrow enough for a phone's map.
       autoPanPaddingTopLeft: L.point(64, 12),
       maxWidth: Math.max(200, Math.min(300, this.map.getSize().x - 96)),
+    };
+    if (!this.fetchesDetails) {
+      marker.bindPopup(() => this.popup(properties, { lat, lon }), options);
+      return marker;
+    }
+    let details = null;
+    let failed = false;
+    const content = () => (details ? this.popup(details, { lat, lon }) : this.placeholder(properties, failed));
+    marker.bindPopup(content, options);
+    marker.on("popupopen", async () => {
+      if (details) return;
+      const popup = marker.getPopup();
+      if (failed) {
+        failed = false;
+        popup.update();
+      }
+      try {
+        details = (await getJson(this.source.featureUrl.replace("__id__", encodeURIComponent(id)))).properties;
+      } catch {
+        failed = true;
+      }
+      if (marker.isPopupOpen()) popup.update();
     });
     return marker;
+  }
+
+  // Whether the popups fetch their content (the map data then carry only the markers').
+  get fetchesDetails() {
+    return Boolean(this.source.featureUrl && this.placeholder);
   }
 
   featureLayer(feature) {
     const [lon, lat] = feature.geometry.coordinates;
     return feature.properties.cluster
       ? this.cluster(lat, lon, feature.properties)
-      : this.point(lat, lon, feature.properties);
+      : this.point(lat, lon, feature.properties, feature.id);
   }
 
   // Loads the features for the current filter and view. Resolves with the response body, or
@@ -132,6 +165,7 @@ export class SourceLayer {
     const params = this.query();
     params.set("bbox", bboxParam(this.map));
     params.set("zoom", String(this.map.getZoom()));
+    if (this.fetchesDetails) params.set("properties", "marker");
     const data = await getJson(`${this.source.mapUrl}?${params}`);
     if (request !== this.request) return null;
     const next = new Map();
