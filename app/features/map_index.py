@@ -26,8 +26,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, Text, and_, exists, func, literal, not_, or_, select, type_coerce
+from sqlalchemy import (
+    Integer,
+    Text,
+    and_,
+    event,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from app.extensions import db
@@ -105,15 +118,30 @@ def tag_groups(f: EmployerFilter) -> list[tuple[str, list[str]]]:
 
 def expiring(kind: str) -> bool:
     """Whether a public feature of the layer ``kind`` has a last day: then proximity to that
-    kind is looked up in ``map_nearby`` (which follows the calendar), else it is a tag."""
-    query = select(
-        exists().where(
-            LayerFeature.kind == kind,
-            LayerFeature.expires_on.is_not(None),
-            LayerFeature.expires_on >= func.current_date(),
+    kind is looked up in ``map_nearby`` (which follows the calendar), else it is a tag.
+
+    Asked up to six times for one map answer: kept in the session for the rest of its
+    transaction (:func:`_forget_expiring` drops it when the transaction ends)."""
+    known = db.session.info.setdefault(_EXPIRING, {})
+    if kind not in known:
+        query = select(
+            exists().where(
+                LayerFeature.kind == kind,
+                LayerFeature.expires_on.is_not(None),
+                LayerFeature.expires_on >= func.current_date(),
+            )
         )
-    )
-    return bool(db.session.scalar(query))
+        known[kind] = bool(db.session.scalar(query))
+    return known[kind]
+
+
+_EXPIRING = "map_index.expiring"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_expiring(session, transaction) -> None:
+    """A new transaction may see other layer features: ask :func:`expiring` anew."""
+    session.info.pop(_EXPIRING, None)
 
 
 def single_tag(f: EmployerFilter) -> str | None:
