@@ -32,7 +32,9 @@ map_points = Table(
     Column("tags", ARRAY(Text), nullable=False),
 )
 
-#: Per band, tag ("*": all) and grid cell: count and sums of longitude, latitude and ids.
+#: Per band, tag ("*": all) and grid cell: count and sums of longitude, latitude and ids. The
+#: primary key's index includes the sums (migration 0015), so a view's cells are read from the
+#: index alone.
 map_cells = Table(
     "map_cells",
     db.metadata,
