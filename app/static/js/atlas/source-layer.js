@@ -115,10 +115,14 @@ export class SourceLayer {
       alt: title,
       keyboard: true,
     });
+    const size = this.map.getSize();
     const options = {
-      // Clear of the zoom buttons (top left), and narrow enough for a phone's map.
+      // Clear of the zoom buttons (top left) and of the legend and attribution (bottom); narrow
+      // and low enough for a phone's map (a longer content scrolls inside the popup).
       autoPanPaddingTopLeft: L.point(64, 12),
-      maxWidth: Math.max(200, Math.min(300, this.map.getSize().x - 96)),
+      autoPanPaddingBottomRight: L.point(8, 104),
+      maxWidth: Math.max(200, Math.min(300, size.x - 120)),
+      maxHeight: Math.max(160, size.y - 150),
     };
     if (!this.fetchesDetails) {
       marker.bindPopup(() => this.popup(properties, { lat, lon }), options);
