@@ -204,12 +204,23 @@ def scenarios(engine) -> list[Scenario]:
         region = connection.execute(
             text("SELECT avg(ST_X(location)), avg(ST_Y(location)) FROM companies")
         ).one()
-        town = connection.execute(
+        # The town and street views look at the densest place: the centre of the finest
+        # stored map cell with the most employers (the mean of a postal code's employers
+        # would lie between the towns of a state-sized area, where there are none).
+        lon, lat = connection.execute(
             text(
-                "SELECT postal_code, avg(ST_X(location)), avg(ST_Y(location)) FROM companies "
-                "GROUP BY postal_code ORDER BY count(*) DESC, postal_code LIMIT 1"
+                "SELECT sx / n, sy / n FROM map_cells WHERE band = 13 AND tag = '*' "
+                "ORDER BY n DESC, cx, cy LIMIT 1"
             )
         ).one()
+        postal_code = connection.scalar(
+            text(
+                "SELECT postal_code FROM companies WHERE status = 'published' "
+                "ORDER BY location <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT 1"
+            ),
+            {"lon": lon, "lat": lat},
+        )
+        town = (postal_code, lon, lat)
         first_id, slug = connection.execute(
             text("SELECT id, slug FROM companies WHERE status = 'published' ORDER BY id LIMIT 1")
         ).one()

@@ -160,7 +160,10 @@ def test_mercator_matches_the_database(app):
             assert map_index.latitude(map_index.mercator_y(lat)) == pytest.approx(lat)
 
 
-def test_index_agrees_with_the_employer_query(app, employers):
+@pytest.mark.parametrize("per_row_limit", [map_index.PER_ROW_LIMIT, -1])
+def test_index_agrees_with_the_employer_query(app, employers, monkeypatch, per_row_limit):
+    # Views with few employers test the tags per point; -1: through the tags' index always.
+    monkeypatch.setattr(map_index, "PER_ROW_LIMIT", per_row_limit)
     with app.test_request_context():
         assert_index_agrees()
         assert_cells_match_a_rebuild()
@@ -185,6 +188,21 @@ def test_a_view_counts_employers_on_its_edge_and_none_a_hair_outside(app, make_c
                 cells = map_index.view_cells(f, zoom)
                 assert sum(cell.n for cell in cells) == expected, (query, zoom)
             assert len(map_index.point_ids(f, 100)) == expected
+
+
+def test_few_in_view_bounds_the_view_from_above_by_the_stored_cells(app, employers, monkeypatch):
+    with app.test_request_context():
+        everyone = pipeline.count_rows(EMPLOYERS, _filter(""))
+        for bbox, zoom in ((BBOXES[1], 6), (BBOXES[1], 9), (BBOXES[1], 12), (BBOXES[1], 16)):
+            f = _filter("sector=F&size=micro", bbox, zoom)
+            in_view = pipeline.count_rows(EMPLOYERS, _filter("", bbox))
+            assert in_view > 0
+            monkeypatch.setattr(map_index, "PER_ROW_LIMIT", everyone)
+            assert map_index.few_in_view(f), (bbox, zoom)
+            monkeypatch.setattr(map_index, "PER_ROW_LIMIT", in_view - 1)
+            assert not map_index.few_in_view(f), (bbox, zoom)
+        monkeypatch.setattr(map_index, "PER_ROW_LIMIT", everyone)
+        assert not map_index.few_in_view(_filter("sector=F&size=micro"))  # no view
 
 
 def test_index_follows_every_kind_of_change(app, employers, make_company):
