@@ -30,6 +30,7 @@ from sqlalchemy import (
     Integer,
     Text,
     and_,
+    case,
     event,
     exists,
     func,
@@ -408,6 +409,42 @@ def _live_cells(
     }
 
 
+def _cells_and_matched(f: EmployerFilter, view: View) -> tuple[list[Cell], int]:
+    """For a filter counted through the tags' index: the view's cells and the number of
+    employers that pass ``f`` anywhere (``matched``), in one pass over them (two passes read
+    the same index twice: four common tags at 1,000,000 employers, about 20 ms each)."""
+    source, where = points(f)
+    inside = in_view(view.bbox)
+    gx = case((inside, _cell_index(P.mx, view.zoom)))  # NULL: outside the view
+    gy = case((inside, _cell_index(P.my, view.zoom)))
+    x, y = func.ST_X(P.location), func.ST_Y(P.location)
+    query = (
+        select(
+            gx,
+            gy,
+            func.count(),
+            func.sum(x),
+            func.sum(y),
+            func.min(x),
+            func.min(y),
+            func.max(x),
+            func.max(y),
+            func.min(P.company_id),
+        )
+        .select_from(source)
+        .where(*where)
+        .group_by(gx, gy)
+    )
+    cells: Cells = {}
+    matched = 0
+    for cell_x, cell_y, n, sx, sy, west, south, east, north, first in db.session.execute(query):
+        matched += n
+        if cell_x is not None:
+            only = first if n == 1 else None
+            cells[(int(cell_x), int(cell_y))] = Cell(n, sx, sy, west, south, east, north, only)
+    return _in_order(cells), matched
+
+
 def _merged(*parts: Cells) -> list[Cell]:
     """The cells of ``parts``; a cell found in several (the view's edge: stored and live
     parts) summed, its extent the union."""
@@ -428,7 +465,13 @@ def _merged(*parts: Cells) -> list[Cell]:
                 max(other.north, cell.north),
                 None,
             )
-    return list(cells.values())
+    return _in_order(cells)
+
+
+def _in_order(cells: Cells) -> list[Cell]:
+    """The cells by position (so that merging them does not depend on the order in which the
+    database found them, and the same data give the same answer)."""
+    return [cells[key] for key in sorted(cells)]
 
 
 def view_cells(f: EmployerFilter, zoom: int) -> list[Cell]:
@@ -440,14 +483,14 @@ def view_cells(f: EmployerFilter, zoom: int) -> list[Cell]:
     view = View(zoom, f.bbox)
     tag = single_tag(f)
     if tag is None or zoom > max(BANDS):
-        return list(_live_cells(f, view, tag_index=not few_in_view(f)).values())
+        return _in_order(_live_cells(f, view, tag_index=not few_in_view(f)))
     interior = view.interior()
     if view.bbox is None:
-        return list(_stored_cells(view, tag, interior).values())
+        return _in_order(_stored_cells(view, tag, interior))
     finest = View(max(BANDS), view.bbox)
     fine = finest.interior()
     if fine is None:  # a view smaller than one cell of the finest band: a few points
-        return list(_live_cells(f, view, tag_index=False).values())
+        return _in_order(_live_cells(f, view, tag_index=False))
     stored = _stored_cells(view, tag, interior) if interior is not None else {}
     ring = _stored_ring(view, tag, fine, interior)
     return _merged(stored, ring, _live_cells(f, view, finest, fine))
@@ -620,12 +663,16 @@ def map_data(f: EmployerFilter, settings) -> dict:
 
     zoom = f.zoom if f.zoom is not None else settings.default_zoom
     marker = settings.properties == "marker"
-    matched = count(f, use_view=False)
     cells = None
-    if zoom < settings.max_zoom:
+    if zoom < settings.max_zoom and f.bbox and single_tag(f) is None and not few_in_view(f):
+        cells, matched = _cells_and_matched(f, View(zoom, f.bbox))
+        total = sum(cell.n for cell in cells)
+    elif zoom < settings.max_zoom:
+        matched = count(f, use_view=False)
         cells = view_cells(f, zoom)
         total = sum(cell.n for cell in cells) if f.bbox else matched
     else:
+        matched = count(f, use_view=False)
         total = count(f) if f.bbox else matched
     clustered = cells is not None and total > settings.threshold
     if clustered:

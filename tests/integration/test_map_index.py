@@ -190,6 +190,26 @@ def test_a_view_counts_employers_on_its_edge_and_none_a_hair_outside(app, make_c
             assert len(map_index.point_ids(f, 100)) == expected
 
 
+@pytest.mark.parametrize("per_row_limit", [map_index.PER_ROW_LIMIT, -1])
+def test_map_answers_count_exactly_on_every_path(app, employers, monkeypatch, per_row_limit):
+    """The whole answer (cells or points, total, matched) for every filter, view and zoom: the
+    stored cells, the live ones, and one pass for cells and matched together (-1: a filter of
+    several tags through the tags' index always)."""
+    monkeypatch.setattr(map_index, "PER_ROW_LIMIT", per_row_limit)
+    settings = pipeline.MapSettings(threshold=5, max_zoom=15, default_zoom=10, latitude=RE[1])
+    with app.test_request_context():
+        for query in FILTERS:
+            for bbox in BBOXES:
+                for zoom in (*ZOOMS, 15, 17):
+                    f = _filter(query, bbox, zoom)
+                    data = map_index.map_data(f, settings)
+                    assert data["total"] == pipeline.count_rows(EMPLOYERS, f), (query, bbox, zoom)
+                    matched = pipeline.count_rows(EMPLOYERS, f, use_view=False)
+                    assert data["matched"] == matched, (query, bbox, zoom)
+                    shown = sum(x["properties"].get("count", 1) for x in data["features"])
+                    assert shown == data["total"], (query, bbox, zoom)
+
+
 def test_few_in_view_bounds_the_view_from_above_by_the_stored_cells(app, employers, monkeypatch):
     with app.test_request_context():
         everyone = pipeline.count_rows(EMPLOYERS, _filter(""))
