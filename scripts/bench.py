@@ -2,7 +2,7 @@
 reference for each size, written to docs/benchmarks.md.
 
     .venv/bin/python scripts/bench.py [--counts 10000,100000] [--state-from 1000000]
-        [--requests 40] [--reuse] [--output docs/benchmarks.md]
+        [--requests 100] [--reuse] [--output docs/benchmarks.md]
 
 For each count: build (or, with --reuse, keep when it is there and built)
 ``kmu_atlas_bench_load_<count>`` (counts from --state-from on over a state-sized area,
@@ -138,7 +138,7 @@ def run_count(count: int, args) -> dict:
             server.terminate()
             server.wait(timeout=30)
         result["cached" if cached else "rows"] = rows
-    result["tipg"] = tipg_reference(url, engine, found, args.requests)
+    result["tipg"] = tipg_reference(url, engine, found, args.reference_requests)
     maps = [r for r in result["rows"] if r.label.startswith("map") and r.concurrency == 1]
     slowest = max(maps, key=lambda r: r.p50)
     path = next(s.path for s in found if s.label == slowest.label)
@@ -213,7 +213,8 @@ def report(results: list[dict], args, *, header: bool = True) -> str:
         f"- Date: {now}",
         f"- Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
         f"{platform.python_version()}",
-        f"- {args.requests} requests per row after two warm-up requests; p50/p95 in ms; the",
+        f"- {args.requests} requests per row after two warm-up requests ({args.reference_requests}"
+        " per tipg row); p50/p95 in ms; the",
         "  app does not compress yet (issue 17): `gzip bytes` is what gzip level 6 would send.",
         "- `count check`: the map answer's `total` against an independent SQL count of the",
         "  same filter and bbox, and its clusters and points adding up to it.",
@@ -296,7 +297,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="10000,100000", help="comma-separated sizes")
     parser.add_argument("--state-from", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--requests", type=int, default=100, help="per row and level")
+    parser.add_argument(
+        "--reference-requests",
+        type=int,
+        default=10,
+        help="per tipg view and level (tipg takes seconds per view at 1,000,000)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="browser runs per count")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=float, default=0.42)
@@ -310,8 +317,8 @@ def main() -> None:
         args.counts = [int(value) for value in args.counts.split(",")]
     except ValueError:
         parser.error("--counts takes whole numbers separated by commas, e.g. 10000,100000")
-    if min(args.counts) < 1 or args.requests < 2:
-        parser.error("counts must be at least 1 and --requests at least 2")
+    if min(args.counts) < 1 or args.requests < 2 or args.reference_requests < 2:
+        parser.error("counts must be at least 1, --requests and --reference-requests at least 2")
     results = [run_count(count, args) for count in args.counts]
     if args.append and args.output.exists():
         existing = args.output.read_text(encoding="utf-8").rstrip("\n")

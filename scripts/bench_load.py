@@ -1,6 +1,6 @@
 """Server load benchmark: the app under gunicorn (2 workers) on loopback, a bounded load client.
 
-    .venv/bin/python scripts/bench_load.py --count 10000 [--reuse] [--requests 40]
+    .venv/bin/python scripts/bench_load.py --count 10000 [--reuse] [--requests 100]
         [--concurrency 1,8] [--output results.md]
 
 Builds (or, with --reuse, keeps) the database ``kmu_atlas_bench_load_<count>`` with
@@ -392,7 +392,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--area", choices=("region", "state"), default="region", help="spread of the employers"
     )
-    parser.add_argument("--requests", type=int, default=40, help="per scenario and level")
+    parser.add_argument("--requests", type=int, default=100, help="per scenario and level")
     parser.add_argument("--concurrency", default="1,8", help="comma-separated levels")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--only", default="", help="only scenarios whose label has this text")
