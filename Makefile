@@ -9,7 +9,7 @@ PORT ?= 5000
 # pytest-xdist workers for `make test` (each gets its own test database).
 TEST_WORKERS ?= 2
 
-.PHONY: run test setup setup-test db db-stop lint format i18n bench bench-load clean
+.PHONY: run test setup setup-test setup-bench db db-stop lint format i18n bench bench-load clean
 
 run: setup db
 	$(FLASK) db upgrade
@@ -27,6 +27,9 @@ setup:
 
 setup-test:
 	scripts/setup.sh test
+
+setup-bench:
+	scripts/setup.sh bench
 
 # The configured region's project-local database (kmu_atlas, or kmu_atlas_<key> for another region).
 LOCAL_DB = $(shell $(VENV)/bin/python -c 'import os; from app.config import DEFAULT_REGION, local_database_name; from geodata.regions import load_region; print(local_database_name(load_region(os.environ.get("REGION") or DEFAULT_REGION).key))')
@@ -52,15 +55,13 @@ format:
 # BENCH_ARGS e.g. --reuse --requests 40; 1,000,000 (state-sized area): BENCH_COUNTS=1000000.
 BENCH_COUNTS ?= 10000,100000
 COUNT ?= 100000
-bench: setup db
-	$(VENV)/bin/pip install -q -e '.[test,dev,bench]'
+bench: setup-bench db
 	$(VENV)/bin/python scripts/bench.py --counts $(BENCH_COUNTS) $(BENCH_ARGS)
 	$(VENV)/bin/python scripts/bench_search.py --count $(COUNT)
 
 # Server load alone: gunicorn (2 workers) on loopback against kmu_atlas_bench_load_$(COUNT),
 # at concurrency 1 and 8; BENCH_ARGS e.g. --reuse --map-cache --area state --output load.md.
-bench-load: setup db
-	$(VENV)/bin/pip install -q -e '.[test,dev,bench]'
+bench-load: setup-bench db
 	$(VENV)/bin/python scripts/bench_load.py --count $(COUNT) $(BENCH_ARGS)
 
 # After changing texts: extract them and update the English catalogue, then translate it.

@@ -2,7 +2,7 @@
 reference for each size, written to docs/benchmarks.md.
 
     .venv/bin/python scripts/bench.py [--counts 10000,100000] [--state-from 1000000]
-        [--requests 100] [--reuse] [--output docs/benchmarks.md]
+        [--seconds 5] [--reuse] [--output docs/benchmarks.md]
 
 For each count: build (or, with --reuse, keep when it is there and built)
 ``kmu_atlas_bench_load_<count>`` (counts from --state-from on over a state-sized area,
@@ -126,7 +126,7 @@ def run_count(count: int, args) -> dict:
                 if cached and not scenario.label.endswith("no filter"):
                     continue
                 for level in (1, 8) if not cached else (8,):
-                    row = measure(base, scenario, level, args.requests, args.workers, engine)
+                    row = measure(base, scenario, level, args.seconds, args.workers, engine)
                     if cached:
                         row.label += " (cache)"
                     rows.append(row)
@@ -207,14 +207,15 @@ def report(results: list[dict], args, *, header: bool = True) -> str:
         "",
         "Written by `make bench` (scripts/bench.py); do not edit by hand. Issue 16's",
         "benchmark: synthetic published employers (scripts/bench_data.py, seeded), the app under",
-        f"gunicorn ({args.workers} sync workers) on loopback, a bounded load client in the same",
-        "machine (its threads compete for the same cores), headless Chromium for the browser.",
+        f"gunicorn ({args.workers} sync workers) on loopback, wrk as the load client on the same",
+        "machine (two threads; it competes for the same cores), headless Chromium for the browser.",
         "",
         f"- Date: {now}",
         f"- Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
         f"{platform.python_version()}",
-        f"- {args.requests} requests per row after two warm-up requests ({args.reference_requests}"
-        " per tipg row); p50/p95 in ms; the",
+        f"- Each row: a second of warm-up, then wrk for {args.seconds:g} s from as many"
+        f" connections as `conc.` says ({args.reference_requests} requests per tipg row, from"
+        " Python); p50/p95 in ms; the",
         "  app does not compress yet (issue 17): `gzip bytes` is what gzip level 6 would send.",
         "- `count check`: the map answer's `total` against an independent SQL count of the",
         "  same filter and bbox, and its clusters and points adding up to it.",
@@ -297,7 +298,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="10000,100000", help="comma-separated sizes")
     parser.add_argument("--state-from", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=100, help="per row and level")
+    parser.add_argument("--seconds", type=float, default=5, help="load per row and level (wrk)")
     parser.add_argument(
         "--reference-requests",
         type=int,
@@ -317,8 +318,8 @@ def main() -> None:
         args.counts = [int(value) for value in args.counts.split(",")]
     except ValueError:
         parser.error("--counts takes whole numbers separated by commas, e.g. 10000,100000")
-    if min(args.counts) < 1 or args.requests < 2 or args.reference_requests < 2:
-        parser.error("counts must be at least 1, --requests and --reference-requests at least 2")
+    if min(args.counts) < 1 or args.seconds < 1 or args.reference_requests < 2:
+        parser.error("counts must be at least 1, --seconds 1 and --reference-requests 2")
     results = [run_count(count, args) for count in args.counts]
     if args.append and args.output.exists():
         existing = args.output.read_text(encoding="utf-8").rstrip("\n")

@@ -1,15 +1,18 @@
 """Server load benchmark: the app under gunicorn (2 workers) on loopback, a bounded load client.
 
-    .venv/bin/python scripts/bench_load.py --count 10000 [--reuse] [--requests 100]
+    .venv/bin/python scripts/bench_load.py --count 10000 [--reuse] [--seconds 5]
         [--concurrency 1,8] [--output results.md]
 
 Builds (or, with --reuse, keeps) the database ``kmu_atlas_bench_load_<count>`` with
-scripts/bench_data.py, starts gunicorn on a free 127.0.0.1 port against it and sends each
-request --requests times per concurrency level (after two warm-up requests) from a thread pool
-of that size. Prints a Markdown table: p50/p95 latency, requests/s, response bytes raw and
-gzip-compressed (the app does not compress; gzip level 6 is applied client-side), features
-per response and the database's share of the time. Checks every map response's ``total``
-against an independent SQL count, and that its clusters add up to it.
+scripts/bench_data.py, starts gunicorn on a free 127.0.0.1 port against it and loads each
+request for --seconds per concurrency level (after a second of warm-up) with wrk (Debian's
+package; ``make bench`` installs it), from as many connections as the level says. wrk is a
+compiled client on two threads: a Python client's threads took a noticeable part of the two
+cores the server shares and added their waits for the interpreter to the latencies. Prints a
+Markdown table: p50/p95 latency (wrk's), requests/s, response bytes raw and gzip-compressed
+(the app does not compress; gzip level 6 is applied here), features per response and the
+database's share of the time. Checks every map response's ``total`` against an independent
+SQL count, and that its clusters add up to it.
 
 The app runs with APP_ENV=production (no debug, the production error handling and headers),
 a random SECRET_KEY, BASE_URL on the loopback port and API_RATE_LIMIT raised so that the
@@ -22,7 +25,7 @@ reaches the statistics up to 10 s late. So a thread samples ``pg_stat_activity``
 a statement; the share is that mean times the wall time, divided by the time the workers were
 busy: the sum of the request latencies, but at most workers × wall time (with more clients than
 sync workers, the rest of a latency is queueing). An estimate: the sampler is a Python thread
-that competes with the client threads for the GIL and the cores.
+that competes for the cores.
 """
 
 from __future__ import annotations
@@ -36,11 +39,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -52,7 +55,7 @@ from bench_data import bench_url, build, database_exists, migrate
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_SECONDS = 0.005
+SAMPLE_SECONDS = 0.02
 #: The screen the viewports are computed for (pixels).
 SCREEN = (1280, 800)
 #: Viewports of the issue: zoom and the centre's role.
@@ -142,7 +145,7 @@ def start_server(
         f"--workers={workers}",
         f"--bind=127.0.0.1:{port}",
         "--log-level=warning",
-        "app:create_app()",
+        "app.wsgi:create_wsgi_app()",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own gunicorn)
     return wait_until_up(server, f"http://127.0.0.1:{port}/healthz", "gunicorn")
@@ -321,32 +324,75 @@ def check(scenario: Scenario, data: dict | None, engine) -> str:
     return "; ".join(problems) or f"ok ({expected:,})"
 
 
+#: wrk's report of a run, as one line its ``done`` hook writes (latencies in microseconds).
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    "WRK_REPORT %.3f %.3f %.3f %d %d %d\\n",
+    latency:percentile(50), latency:percentile(95), latency.mean, summary.requests,
+    summary.duration, errors.connect + errors.read + errors.write + errors.status + errors.timeout))
+end
+"""
+
+
+def wrk(url: str, concurrency: int, seconds: float) -> dict:
+    """Load ``url`` with wrk (a compiled client: its work takes little of the cores the server
+    shares) from ``concurrency`` connections for ``seconds``; latencies in ms. Raises when a
+    request failed or answered other than 2xx/3xx."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_REPORT)
+    try:
+        command = [
+            "wrk",
+            f"--threads={min(concurrency, 2)}",
+            f"--connections={concurrency}",
+            f"--duration={max(1, round(seconds))}s",
+            "--timeout=30s",
+            f"--script={script.name}",
+            url,
+        ]
+        # A fixed command: wrk from PATH and a loopback URL this script built.
+        out = subprocess.run(  # noqa: S603
+            command, capture_output=True, text=True, check=True, timeout=120
+        )
+    finally:
+        os.unlink(script.name)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("WRK_REPORT "))
+    p50, p95, mean, requests, duration, errors = (float(v) for v in line.split()[1:])
+    if errors or requests < 1:
+        raise RuntimeError(f"wrk: {int(errors)} failed requests of {int(requests)} for {url}")
+    return {
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "mean": mean / 1000,
+        "requests": int(requests),
+        "seconds": duration / 1e6,
+    }
+
+
 def measure(
-    base: str, scenario: Scenario, concurrency: int, requests: int, workers: int, engine
+    base: str, scenario: Scenario, concurrency: int, seconds: float, workers: int, engine
 ) -> Result:
-    """Send ``requests`` requests of ``scenario`` from ``concurrency`` threads."""
+    """Load ``scenario`` for ``seconds`` from ``concurrency`` connections (wrk)."""
     url = base + scenario.path
-    for _ in range(2):
-        _, body = fetch(url)
+    _, body = fetch(url)
+    wrk(url, max(concurrency, workers), 1)  # every worker warm: its caches, its statements
     sampler = ActivitySampler(engine)
     sampler.start()
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        timings = [t for t, _ in pool.map(lambda _: fetch(url), range(requests))]
-    wall = time.perf_counter() - started
+    run = wrk(url, concurrency, seconds)
     active = sampler.mean()
     count, data = features_of(body)
-    quantiles = statistics.quantiles(timings, n=20, method="inclusive")
     return Result(
         scenario.label,
         concurrency,
-        statistics.median(timings) * 1000,
-        quantiles[18] * 1000,
-        requests / wall,
+        run["p50"],
+        run["p95"],
+        run["requests"] / run["seconds"],
         len(body),
         len(gzip.compress(body, 6)),
         count,
-        share(active, wall, sum(timings), workers),
+        share(active, run["seconds"], run["requests"] * run["mean"] / 1000, workers),
         check(scenario, data, engine) if concurrency == 1 else "",
     )
 
@@ -392,14 +438,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--area", choices=("region", "state"), default="region", help="spread of the employers"
     )
-    parser.add_argument("--requests", type=int, default=100, help="per scenario and level")
+    parser.add_argument(
+        "--seconds", type=float, default=5, help="load per scenario and level (wrk)"
+    )
     parser.add_argument("--concurrency", default="1,8", help="comma-separated levels")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--only", default="", help="only scenarios whose label has this text")
     parser.add_argument("--output", type=Path, help="also write the table to this file")
     args = parser.parse_args()
-    if args.count < 1 or args.requests < 2:
-        parser.error("--count must be at least 1 and --requests at least 2")
+    if args.count < 1 or args.seconds < 1:
+        parser.error("--count must be at least 1 and --seconds at least 1")
     return args
 
 
@@ -427,7 +475,7 @@ def main() -> None:
                 continue
             for level in levels:
                 result = measure(
-                    f"http://127.0.0.1:{port}", scenario, level, args.requests, args.workers, engine
+                    f"http://127.0.0.1:{port}", scenario, level, args.seconds, args.workers, engine
                 )
                 results.append(result)
                 print(f"{result.label} c{level}: p95 {result.p95:.1f} ms", file=sys.stderr)
@@ -438,7 +486,7 @@ def main() -> None:
     header = (
         f"{published:,} published employers ({args.count:,} generated, {args.area}), "
         f"{os.cpu_count()} cores, "
-        f"gunicorn {args.workers} workers, {args.requests} requests per row, "
+        f"gunicorn {args.workers} workers, wrk for {args.seconds:g} s per row, "
         f"map cache {'on' if args.map_cache else 'off'}, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )

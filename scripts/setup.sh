@@ -4,15 +4,19 @@
 # app/static/vendor). Idempotent: a second run only checks and returns quickly.
 #   scripts/setup.sh run    what `make run` needs
 #   scripts/setup.sh test   plus the test and lint tools and Chromium
+#   scripts/setup.sh bench  plus the benchmark's load client (wrk), gunicorn, tipg and folium
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-run}
-case "$mode" in run|test) ;; *) echo "usage: scripts/setup.sh run|test" >&2; exit 2 ;; esac
+case "$mode" in run|test|bench) ;; *) echo "usage: scripts/setup.sh run|test|bench" >&2; exit 2 ;; esac
 
 say() { printf '==> %s\n' "$*"; }
 
 # --- Debian packages ---------------------------------------------------------------------------
-packages=$(grep -hv '^\s*#' scripts/apt-packages.txt $([ "$mode" = test ] && echo scripts/apt-packages-test.txt) | xargs)
+lists="scripts/apt-packages.txt"
+[ "$mode" = run ] || lists="$lists scripts/apt-packages-test.txt"
+[ "$mode" = bench ] && lists="$lists scripts/apt-packages-bench.txt"
+packages=$(grep -hv '^\s*#' $lists | xargs)
 command -v npm >/dev/null 2>&1 || packages="$packages nodejs npm"
 missing=""
 for package in $packages; do
@@ -30,7 +34,7 @@ if [ -n "$missing" ]; then
 fi
 
 # --- Python virtualenv ---------------------------------------------------------------------------
-extras=$([ "$mode" = test ] && echo "[test,dev]" || echo "")
+case "$mode" in test) extras="[test,dev]" ;; bench) extras="[test,dev,bench]" ;; *) extras="" ;; esac
 stamp=".venv/.installed"
 hash=$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
 installed=$(cat "$stamp" 2>/dev/null || true)
@@ -39,8 +43,9 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
   installed=""
 fi
-# A test install also serves `make run`; anything else installs again.
-if [ "$installed" != "$hash [test,dev]" ] && [ "$installed" != "$hash $extras" ]; then
+# A bench install also serves the tests, a test install also `make run`; else install again.
+serves() { [ "$installed" = "$hash $1" ]; }
+if ! serves "$extras" && ! serves "[test,dev,bench]" && { [ "$mode" = bench ] || ! serves "[test,dev]"; }; then
   say "Installing Python dependencies$extras"
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e ".$extras"

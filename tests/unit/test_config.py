@@ -1,3 +1,4 @@
+import gc
 import subprocess
 import sys
 
@@ -6,7 +7,7 @@ from flask.cli import NoAppException
 
 from app import create_app
 from app.config import DEFAULT_TILE_URL, ConfigError, load_settings
-from app.wsgi import create_cli_app
+from app.wsgi import create_cli_app, create_wsgi_app
 
 GOOD = {
     "APP_ENV": "testing",
@@ -133,6 +134,18 @@ def test_cli_app_turns_configuration_errors_into_a_usage_error(monkeypatch):
     monkeypatch.setenv("TILE_ATTRIBUTION", "x")
     with pytest.raises(NoAppException, match="Configuration error: TILE_URL"):
         create_cli_app()
+
+
+def test_the_wsgi_app_keeps_its_start_up_objects_out_of_the_collectors_scans(monkeypatch):
+    for key, value in GOOD.items():
+        monkeypatch.setenv(key, value)
+    before = gc.get_freeze_count()
+    try:
+        application = create_wsgi_app()
+        assert application.name == "app"
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
 
 
 def test_flask_command_prints_one_sentence_not_a_traceback(tmp_path):
