@@ -235,13 +235,20 @@ def report(results: list[dict], args, *, header: bool = True) -> str:
         ]
         target = TARGETS.get(result["count"])
         if target:
-            worst = max(
-                (r for r in result["rows"] if r.label.startswith("map") and r.concurrency == 8),
-                key=lambda r: r.p95,
-            )
+            # The map page's requests (the public API's full answer is shown for comparison).
+            views = [
+                r
+                for r in result["rows"]
+                if r.label.startswith("map")
+                and r.concurrency == 8
+                and not r.label.endswith("all properties")
+            ]
+            over = [r for r in views if r.p95 > target]
+            listed = ", ".join(f"{r.label} {r.p95:.0f} ms" for r in over)
             lines += [
                 f"Target: every map view × filter ≤ {target} ms p95 at concurrency 8: "
-                f"{verdict(worst.p95 <= target)} (worst: {worst.label}, {worst.p95:.0f} ms).",
+                f"{verdict(not over)}"
+                + (f" ({len(over)} of {len(views)} over: {listed})." if over else "."),
                 "",
             ]
         browser = result["browser"]

@@ -230,6 +230,8 @@ def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) 
     Largest first, each item joins the first kept item it overlaps; kept items are found
     through buckets of ``pixels`` squared, so a pass costs about one look per item."""
     groups = sorted(groups, key=lambda g: -g.n)
+    # Screen positions, computed once per item and again only for an item that grew.
+    position = {id(g): screen_pixels(g.lon, g.lat, zoom) for g in groups}
     merged = True
     while merged and len(groups) > 1:
         merged = False
@@ -237,7 +239,7 @@ def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) 
         places: list[tuple[float, float]] = []
         buckets: dict[tuple[int, int], set[int]] = {}
         for group in groups:
-            gx, gy = screen_pixels(group.lon, group.lat, zoom)
+            gx, gy = position[id(group)]
             bx, by = int(gx // pixels), int(gy // pixels)
             first = None
             for dx in (-1, 0, 1):
@@ -256,7 +258,7 @@ def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) 
             ox, oy = places[first]
             buckets[(int(ox // pixels), int(oy // pixels))].discard(first)
             other.absorb(group)
-            ox, oy = screen_pixels(other.lon, other.lat, zoom)
+            ox, oy = position[id(other)] = screen_pixels(other.lon, other.lat, zoom)
             places[first] = (ox, oy)
             buckets.setdefault((int(ox // pixels), int(oy // pixels)), set()).add(first)
             merged = True
