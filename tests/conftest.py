@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
+from time import sleep
 from zoneinfo import ZoneInfo
 
 import flask_migrate
 import pytest
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.config import PROJECT_ROOT, load_settings, local_database_url, parse_database_url
@@ -116,14 +119,30 @@ def app(database_url, shared_engine):
     app.extensions["sqlalchemy"]._app_engines[app][None] = shared_engine
     yield app
     with app.app_context():
-        db.session.execute(
-            text(
-                "TRUNCATE companies, staff_users, staff_login_failures, outbox_messages,"
-                " layer_features, organisations, events, job_alerts RESTART IDENTITY CASCADE"
-            )
-        )
-        db.session.commit()
+        empty_the_tables()
         db.session.remove()
+
+
+def empty_the_tables(attempts: int = 3) -> None:
+    """Remove what a test stored. A browser test's page may still have a request running in
+    the live server (a popup's details, fetched when it opened): taking the tables' locks in
+    another order, it can deadlock with the TRUNCATE, which PostgreSQL then cancels. That is
+    retried."""
+    for attempt in range(1, attempts + 1):
+        try:
+            db.session.execute(
+                text(
+                    "TRUNCATE companies, staff_users, staff_login_failures, outbox_messages,"
+                    " layer_features, organisations, events, job_alerts RESTART IDENTITY CASCADE"
+                )
+            )
+            db.session.commit()
+            return
+        except OperationalError as error:
+            db.session.rollback()
+            if not isinstance(error.orig, DeadlockDetected) or attempt == attempts:
+                raise
+            sleep(0.2)
 
 
 @pytest.fixture

@@ -124,3 +124,8 @@ def test_map_markers_open_with_the_keyboard(page, live_server, known):
     assert marker.get_attribute("title") == "Elektro Kaya"
     page.keyboard.press("Enter")
     assert page.locator(".leaflet-popup-content h2").text_content() == "Elektro Kaya"
+    # The details come when the popup opens; their links take the keyboard too.
+    details = page.locator(".leaflet-popup-content .employer-popup .details-link")
+    details.wait_for()
+    details.focus()
+    assert page.evaluate("document.activeElement.textContent") == "Details ansehen"
