@@ -463,16 +463,18 @@ def _in_order(cells: Cells) -> list[Cell]:
     return [cells[key] for key in sorted(cells)]
 
 
-def view_cells(f: EmployerFilter, zoom: int) -> list[Cell]:
+def view_cells(f: EmployerFilter, zoom: int, *, few: bool | None = None) -> list[Cell]:
     """The grid cells (64 pixels at ``zoom``) of the employers that pass ``f`` in its view
     (everywhere without a bbox), with exact counts. For a filter of at most one tag: the
     cells wholly inside the view from the stored band at or above the zoom, the view's edge
     from the finest stored band down to its 64-pixel cells, the rest (a strip narrower than
-    one of those along the view's border) counted from the points."""
+    one of those along the view's border) counted from the points. ``few``:
+    :func:`few_in_view`, when the caller has asked it already."""
     view = View(zoom, f.bbox)
     tag = single_tag(f)
     if tag is None or zoom > max(BANDS):
-        return _in_order(_live_cells(f, view, tag_index=not few_in_view(f)))
+        few = few_in_view(f) if few is None else few
+        return _in_order(_live_cells(f, view, tag_index=not few))
     interior = view.interior()
     if view.bbox is None:
         return _in_order(_stored_cells(view, tag, interior))
@@ -653,12 +655,15 @@ def map_data(f: EmployerFilter, settings) -> dict:
     zoom = f.zoom if f.zoom is not None else settings.default_zoom
     marker = settings.properties == "marker"
     cells = None
-    if zoom < settings.max_zoom and f.bbox and single_tag(f) is None and not few_in_view(f):
+    # Several tags in a view: one pass for cells and matched, unless the view holds few.
+    live = zoom < settings.max_zoom and f.bbox is not None and single_tag(f) is None
+    few = live and few_in_view(f)
+    if live and not few:
         cells, matched = _cells_and_matched(f, View(zoom, f.bbox))
         total = sum(cell.n for cell in cells)
     elif zoom < settings.max_zoom:
         matched = count(f, use_view=False)
-        cells = view_cells(f, zoom)
+        cells = view_cells(f, zoom, few=few if live else None)
         total = sum(cell.n for cell in cells) if f.bbox else matched
     else:
         matched = count(f, use_view=False)

@@ -81,8 +81,10 @@ def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings)
     (``merge_close``), so a request with a zoom may get a few clusters while not ``clustered``.
     With a place, ``place`` gives its centre, label and radius.
 
+    With ``settings.properties == "marker"`` each point keeps only :data:`MARKER_PROPERTIES`.
     A source with an index of its own answers through its ``map_data(filter, settings)``
-    (the employers: :mod:`app.features.map_index`), with the same fields.
+    (the employers: :mod:`app.features.map_index`), with the same fields, and builds its
+    marker points itself.
     """
     map_data = getattr(source, "map_data", None)
     if map_data is not None:
@@ -101,6 +103,8 @@ def map_features(source: FeatureSource, f: FeatureFilter, settings: MapSettings)
         limited = total > settings.limit
         if f.zoom is not None and zoom < settings.max_zoom:
             features = _merge_overlapping(features, zoom)
+    if settings.properties == "marker":
+        features = [_marker(feature) for feature in features]
     return collection(features, f, settings, total, matched, clustered, limited)
 
 
@@ -113,10 +117,7 @@ def collection(
     clustered: bool,
     limited: bool,
 ) -> dict:
-    """The map's answer: the features with the counts, and the searched place if any (with
-    ``settings.properties == "marker"``, each feature with only :data:`MARKER_PROPERTIES`)."""
-    if settings.properties == "marker":
-        features = [_marker(feature) for feature in features]
+    """The map's answer: the features with the counts, and the searched place if any."""
     data = {
         "type": "FeatureCollection",
         "total": total,
