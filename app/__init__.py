@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import cache_policy, contact, i18n, modules, security_headers
 from app.config import PROJECT_ROOT, load_settings
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.features import tag_bitmaps
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -39,6 +40,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     cache_policy.init_app(app)
     contact.init_app(app)
     register_extensions(app)
+    tag_bitmaps.init_app(app)
     security_headers.init_app(app)
     register_blueprints(app)
     register_error_handlers(app)

@@ -75,6 +75,7 @@ ENV_SETTINGS = (
     "ROUTE_URL",
     "SERVICE_WORKER",
     "MAP_CACHE",
+    "MAP_BITMAPS",
 )
 
 
@@ -260,6 +261,9 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "SERVICE_WORKER": _flag(raw, "SERVICE_WORKER", default=app_env != "testing"),
         # Unfiltered map answers shared through PostgreSQL (app.features.map_cache).
         "MAP_CACHE": _flag(raw, "MAP_CACHE", default=True),
+        # Filters of several tags intersected in each process (app.features.tag_bitmaps); off
+        # in the test suite but for the tests that switch it on (each test loads its own).
+        "MAP_BITMAPS": _flag(raw, "MAP_BITMAPS", default=app_env != "testing"),
         "REGION": region,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "CLUSTER_THRESHOLD": cluster_threshold,

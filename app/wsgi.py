@@ -6,6 +6,7 @@ from flask.cli import NoAppException
 
 from app import create_app
 from app.config import ConfigError
+from app.features import tag_bitmaps
 
 
 def create_cli_app():
@@ -20,7 +21,9 @@ def create_wsgi_app():
     """Create the app for a WSGI server (``gunicorn 'app.wsgi:create_wsgi_app()'``), then
     move everything built so far (modules, the app, SQLAlchemy's mappings) out of the garbage
     collector's reach: a full collection no longer scans them, which took 100 ms or more
-    about once per hundred map answers of 500 employers (``gc.freeze``)."""
+    about once per hundred map answers of 500 employers (``gc.freeze``). The map's tag bitmaps
+    begin to load in the background (until they are there, the database answers)."""
     application = create_app()
+    tag_bitmaps.start_loading(application)
     gc.freeze()
     return application

@@ -148,7 +148,30 @@ def start_server(
         "app.wsgi:create_wsgi_app()",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own gunicorn)
-    return wait_until_up(server, f"http://127.0.0.1:{port}/healthz", "gunicorn")
+    wait_until_up(server, f"http://127.0.0.1:{port}/healthz", "gunicorn")
+    return wait_for_bitmaps(server, f"http://127.0.0.1:{port}/healthz")
+
+
+#: /healthz must say the map's tag bitmaps are loaded this many times in a row before the
+#: measurements begin (each worker loads its own; which one answers is up to the kernel).
+BITMAPS_READY_ANSWERS = 20
+
+
+def wait_for_bitmaps(server: subprocess.Popen, url: str) -> subprocess.Popen:
+    """Wait (at most 5 minutes) until every worker has loaded its tag bitmaps (until then
+    the database answers filters of several tags: the figures would mix both paths)."""
+    deadline = time.monotonic() + 300
+    ready = 0
+    while ready < BITMAPS_READY_ANSWERS:
+        if time.monotonic() > deadline:
+            server.terminate()
+            raise SystemExit("the workers did not load their tag bitmaps within 5 minutes")
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
+            state = json.load(response).get("map_bitmaps")
+        ready = ready + 1 if state in ("loaded", "off") else 0
+        if not ready:
+            time.sleep(0.5)
+    return server
 
 
 def wait_until_up(server: subprocess.Popen, url: str, name: str) -> subprocess.Popen:

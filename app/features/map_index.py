@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from app.extensions import db
-from app.features import spatial
+from app.features import spatial, tag_bitmaps
 from app.features.employers import PUBLIC_FIELDS, EmployerFilter, text_condition
 from app.models import (
     Company,
@@ -644,46 +644,70 @@ def map_data(f: EmployerFilter, settings) -> dict:
     ``settings.threshold`` employers below ``settings.max_zoom``; exact ``total`` (in the view)
     and ``matched`` (without it); at most ``settings.limit`` single features, ``limited`` when
     some were left out."""
-    from app.features.pipeline import (
-        _cluster_feature,
-        _Group,
-        _merge_overlapping,
-        collection,
-        merge_close,
-    )
+    from app.features.pipeline import _merge_overlapping, collection
 
     zoom = f.zoom if f.zoom is not None else settings.default_zoom
     marker = settings.properties == "marker"
-    cells = None
+    found = _from_bitmaps(f, zoom, settings) or _from_database(f, zoom, settings)
+    cells, total, matched, ids = found
+    if cells is not None and total > settings.threshold:
+        return _clustered(cells, f, zoom, settings, total, matched, marker)
+    if ids is None:
+        ids = point_ids(f, settings.limit)
+    features = point_features(ids, f, marker=marker)
+    if f.zoom is not None and zoom < settings.max_zoom:
+        features = _merge_overlapping(features, zoom)
+    return collection(features, f, settings, total, matched, False, total > settings.limit)
+
+
+def _from_database(f: EmployerFilter, zoom: int, settings) -> tuple:
+    """(cells or None, total, matched, None) from the map index's tables: the view's cells
+    below ``settings.max_zoom``, the employers in the view and those anywhere."""
     # Several tags in a view: one pass for cells and matched, unless the view holds few.
     live = zoom < settings.max_zoom and f.bbox is not None and single_tag(f) is None
     few = live and few_in_view(f)
     if live and not few:
         cells, matched = _cells_and_matched(f, View(zoom, f.bbox))
-        total = sum(cell.n for cell in cells)
-    elif zoom < settings.max_zoom:
-        matched = count(f, use_view=False)
+        return cells, sum(cell.n for cell in cells), matched, None
+    matched = count(f, use_view=False)
+    if zoom < settings.max_zoom:
         cells = view_cells(f, zoom, few=few if live else None)
-        total = sum(cell.n for cell in cells) if f.bbox else matched
-    else:
-        matched = count(f, use_view=False)
-        total = count(f) if f.bbox else matched
-    clustered = cells is not None and total > settings.threshold
-    if clustered:
-        groups = [
-            _Group(c.n, c.sx, c.sy, c.west, c.south, c.east, c.north, c.only_id) for c in cells
-        ]
-        features, singles = [], []
-        for group in merge_close(groups, zoom):
-            if group.n == 1:
-                singles.append(group.first_id)
-            else:
-                features.append(_cluster_feature(group))
-        features += point_features(sorted(singles)[: settings.limit], f, marker=marker)
-        limited = len(singles) > settings.limit
-    else:
-        features = point_features(point_ids(f, settings.limit), f, marker=marker)
-        limited = total > settings.limit
-        if f.zoom is not None and zoom < settings.max_zoom:
-            features = _merge_overlapping(features, zoom)
-    return collection(features, f, settings, total, matched, clustered, limited)
+        return cells, sum(cell.n for cell in cells) if f.bbox else matched, matched, None
+    return None, count(f) if f.bbox else matched, matched, None
+
+
+def _clustered(cells: list[Cell], f, zoom: int, settings, total: int, matched: int, marker):
+    """The answer of clusters (cells merged where their circles would overlap) and the
+    employers alone in theirs."""
+    from app.features.pipeline import _cluster_feature, _Group, collection, merge_close
+
+    groups = [_Group(c.n, c.sx, c.sy, c.west, c.south, c.east, c.north, c.only_id) for c in cells]
+    features, singles = [], []
+    for group in merge_close(groups, zoom):
+        if group.n == 1:
+            singles.append(group.first_id)
+        else:
+            features.append(_cluster_feature(group))
+    features += point_features(sorted(singles)[: settings.limit], f, marker=marker)
+    limited = len(singles) > settings.limit
+    return collection(features, f, settings, total, matched, True, limited)
+
+
+def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
+    """For a filter of several tags, when this process's tag bitmaps are of the current
+    generation (:mod:`app.features.tag_bitmaps`): (cells, total, matched, None) when the
+    answer is clustered, else (None, total, matched, the first ``settings.limit`` employers in
+    the view by id). None: answer from the database."""
+    if single_tag(f) is not None or f.text or f.near:
+        return None
+    if any(expiring(kind) for kind, _ in f.proximity):
+        return None
+    snapshot = tag_bitmaps.current()
+    if snapshot is None:
+        return None
+    selected = snapshot.select(tag_groups(f))
+    shown = snapshot.in_view(selected, f.bbox) if f.bbox else selected
+    total = len(shown)
+    if zoom < settings.max_zoom and total > settings.threshold:
+        return snapshot.cells(shown, zoom), total, len(selected), None
+    return None, total, len(selected), shown[: settings.limit].tolist()

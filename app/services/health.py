@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
+from app.features import tag_bitmaps
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ def check_health() -> tuple[bool, dict]:
         "status": "ok",
         "database": "ok",
         "migrations": {"current": sorted(current), "head": sorted(heads)},
+        # The map's tag bitmaps in this process: "off", "loading" or "loaded" (until they are
+        # loaded, the database answers; nothing to act on).
+        "map_bitmaps": tag_bitmaps.state(),
     }
     if current != heads:
         body["status"] = "error"

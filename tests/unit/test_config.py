@@ -180,3 +180,19 @@ def test_switches_turn_off_from_text_or_a_bool(value):
     assert settings(MAP_CACHE=value)["MAP_CACHE"] is False
     assert settings(MAP_CACHE=not value if isinstance(value, bool) else "true")["MAP_CACHE"]
     assert settings()["MAP_CACHE"] is True
+
+
+def test_the_wsgi_app_begins_loading_the_map_bitmaps(monkeypatch):
+    from app.features import tag_bitmaps
+
+    for key, value in {**GOOD, "MAP_BITMAPS": "true"}.items():
+        monkeypatch.setenv(key, value)
+    loads = []
+    monkeypatch.setattr(tag_bitmaps, "load", lambda engine: loads.append(engine) or None)
+    try:
+        application = create_wsgi_app()
+    finally:
+        gc.unfreeze()
+    application.extensions["tag_bitmaps"].wait()
+    assert len(loads) == 1
+    assert str(loads[0].url).endswith("@db.internal:5432/atlas")

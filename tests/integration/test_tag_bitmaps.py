@@ -1,0 +1,152 @@
+"""The map's tag bitmaps (issue 16, :mod:`app.features.tag_bitmaps`): a filter of several
+tags answered from the process's bitmaps gives the same answer as the database, and a
+snapshot is never used once a change has committed after it was loaded. No timings here."""
+
+import pytest
+
+from app.extensions import db
+from app.features import map_index, pipeline, tag_bitmaps
+from app.features.employers import EMPLOYERS
+from app.models import Company, CompanyStatus
+from tests.integration import test_map_index
+from tests.integration.test_map_index import BBOXES, FILTERS, ZOOMS, _filter
+
+#: The map index tests' 60 employers (a fixture).
+employers = test_map_index.employers
+
+SETTINGS = pipeline.MapSettings(threshold=5, max_zoom=15, default_zoom=10, latitude=51.6)
+#: Filters of several tags (the bitmaps' part): others go to the database.
+SEVERAL_TAGS = (
+    "sector=F,47",
+    "family=part_time,home_office",
+    "sector=F&size=micro&family=home_office&offers=jobs",
+    "sector=43&size=small,micro",
+    "within=transit:2000&sector=F",
+    "occupation=2&language=tr",
+)
+
+
+@pytest.fixture
+def bitmaps(app):
+    """The app with its tag bitmaps switched on (loaded by the test)."""
+    app.extensions["tag_bitmaps"] = loaded = tag_bitmaps.Bitmaps(app)
+    yield loaded
+    loaded.wait()
+
+
+def _rounded(answer: dict) -> dict:
+    """The answer with its coordinates to 5 decimals (the sums of a cluster's coordinates are
+    added in another order by the database than by the bitmaps' arrays)."""
+    for feature in answer["features"]:
+        lon, lat = feature["geometry"]["coordinates"]
+        feature["geometry"]["coordinates"] = [round(lon, 5), round(lat, 5)]
+        if "bbox" in feature:
+            feature["bbox"] = [round(value, 5) for value in feature["bbox"]]
+    return answer
+
+
+def _answers(query, bbox, zoom):
+    f = _filter(query, bbox, zoom)
+    return _rounded(map_index.map_data(f, SETTINGS))
+
+
+def test_the_bitmaps_answer_as_the_database_does(app, employers, bitmaps, monkeypatch):
+    with app.test_request_context():
+        expected = {
+            (query, bbox, zoom): _answers(query, bbox, zoom)
+            for query in FILTERS
+            for bbox in BBOXES
+            for zoom in (*ZOOMS, 15, 17)
+        }
+        bitmaps.reload(wait=True)
+        database = map_index._from_database
+        asked = []
+
+        def only_for_others(f, zoom, settings):
+            asked.append(f)
+            return database(f, zoom, settings)
+
+        monkeypatch.setattr(map_index, "_from_database", only_for_others)
+        for (query, bbox, zoom), answer in expected.items():
+            assert _answers(query, bbox, zoom) == answer, (query, bbox, zoom)
+        # The filters of several tags were all answered from the bitmaps.
+        for query in SEVERAL_TAGS:
+            for bbox in BBOXES:
+                asked.clear()
+                f = _filter(query, bbox, 9)
+                data = map_index.map_data(f, SETTINGS)
+                assert not asked, query
+                assert data["total"] == pipeline.count_rows(EMPLOYERS, f), (query, bbox)
+                assert data["matched"] == pipeline.count_rows(EMPLOYERS, f, use_view=False)
+
+
+def test_a_snapshot_is_not_used_after_a_change_until_it_is_loaded_again(
+    app, employers, bitmaps, monkeypatch
+):
+    query, bbox = "sector=F,47,10,43,56,62,86&size=micro,small,medium,large", BBOXES[0]
+    with app.test_request_context():
+        bitmaps.reload(wait=True)
+        f = _filter(query, bbox, 9)
+        before = map_index.map_data(f, SETTINGS)
+        loaded = bitmaps.snapshot
+        assert tag_bitmaps.current() is loaded
+
+        draft = db.session.get(Company, employers[0])
+        assert draft.status is CompanyStatus.DRAFT
+        draft.status = CompanyStatus.PUBLISHED
+        db.session.commit()
+
+        # The snapshot predates the publish: the answer comes from the database (and counts
+        # the new employer), while a new snapshot is loaded.
+        monkeypatch.setattr(bitmaps, "reload", lambda wait: None)
+        assert tag_bitmaps.current() is None
+        after = map_index.map_data(f, SETTINGS)
+        assert after["total"] == before["total"] + 1
+        assert after["matched"] == before["matched"] + 1
+        monkeypatch.undo()
+
+        bitmaps.reload(wait=True)
+        assert bitmaps.snapshot is not loaded
+        assert tag_bitmaps.current() is bitmaps.snapshot
+        assert map_index.map_data(f, SETTINGS)["total"] == after["total"]
+
+
+def test_a_stale_snapshot_starts_one_load_in_the_background(app, employers, bitmaps):
+    with app.test_request_context():
+        assert tag_bitmaps.current() is None  # nothing loaded yet: a load begins
+        bitmaps.wait()
+        assert tag_bitmaps.current() is bitmaps.snapshot is not None
+
+
+def test_a_load_that_fails_leaves_the_database_to_answer(app, employers, bitmaps, monkeypatch):
+    def broken(engine):
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(tag_bitmaps, "load", broken)
+    with app.test_request_context():
+        bitmaps.reload(wait=True)
+        assert bitmaps.snapshot is None
+        f = _filter("sector=F&size=micro", BBOXES[1], 9)
+        assert map_index.map_data(f, SETTINGS)["total"] == pipeline.count_rows(EMPLOYERS, f)
+
+
+def test_the_switch_turns_the_bitmaps_off(app):
+    assert "tag_bitmaps" not in app.extensions  # the test suite's default
+    with app.app_context():
+        assert tag_bitmaps.current() is None
+
+
+def test_the_health_check_says_whether_the_bitmaps_are_loaded(app, client, employers):
+    assert client.get("/healthz").get_json()["map_bitmaps"] == "off"
+    loaded = tag_bitmaps.Bitmaps(app)
+    app.extensions["tag_bitmaps"] = loaded
+    assert client.get("/healthz").get_json()["map_bitmaps"] == "loading"
+    loaded.reload(wait=True)
+    body = client.get("/healthz").get_json()
+    assert body["map_bitmaps"] == "loaded"
+    assert body["status"] == "ok"
+
+
+def test_positions_in_an_unexpected_format_are_refused():
+    with pytest.raises(ValueError, match="unexpected COPY data"):
+        tag_bitmaps._positions(b"not the binary COPY format")
