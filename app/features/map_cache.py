@@ -54,9 +54,10 @@ def key(source, f: FeatureFilter, settings, language: str) -> str | None:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-def generation() -> int:
-    """The current generation of the map data (committed changes only)."""
-    return db.session.scalar(text("SELECT generation FROM map_generation"))
+def generation(connection=None) -> int:
+    """The current generation of the map data (committed changes only), as the session's
+    transaction (or ``connection``'s) sees it."""
+    return (connection or db.session).scalar(text("SELECT generation FROM map_generation"))
 
 
 def get(cache_key: str) -> bytes | None:

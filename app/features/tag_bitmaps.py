@@ -34,9 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 from flask import current_app
 from pyroaring import BitMap, FrozenBitMap
-from sqlalchemy import text
 
 from app.extensions import db
+from app.features import map_cache
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def load(engine) -> Snapshot:
     ids each (about 10 s at 1,000,000 employers, most of it the database unnesting 15 million
     tags; 1 s at 100,000)."""
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
-        generation = connection.execute(text("SELECT generation FROM map_generation")).scalar()
+        generation = map_cache.generation(connection)
         raw = connection.connection.driver_connection  # psycopg: binary data, no ORM
         with raw.cursor(binary=True) as cursor:
             with cursor.copy(_POSITIONS) as copy:
@@ -229,7 +229,7 @@ _EXTENSION = "tag_bitmaps"
 
 def init_app(app) -> None:
     """Give ``app`` its bitmaps when ``MAP_BITMAPS`` is on (loaded at the first request that
-    can use them, or by :func:`preload`)."""
+    can use them, or from :func:`start_loading`)."""
     if app.config.get("MAP_BITMAPS"):
         app.extensions[_EXTENSION] = Bitmaps(app)
 
@@ -255,5 +255,4 @@ def current() -> Snapshot | None:
     bitmaps = current_app.extensions.get(_EXTENSION)
     if bitmaps is None:
         return None
-    generation = db.session.scalar(text("SELECT generation FROM map_generation"))
-    return bitmaps.current(generation)
+    return bitmaps.current(map_cache.generation())
