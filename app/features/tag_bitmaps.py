@@ -1,11 +1,14 @@
-"""Bitmaps of the map index's tags, kept in each app process: a filter of several tags is
-intersected here instead of in PostgreSQL's GIN index.
+"""Bitmaps of the map index's tags, kept in each app process: a filter of tags is answered
+here (intersected, cut to the view, grouped into cells) instead of in PostgreSQL.
 
 Why: for several common tags (say a sector, two sizes, a family criterion and an offer at
 1,000,000 employers) the GIN index intersects posting lists of hundreds of thousands of
 employers (about 16 ms) and the heap is read for the few thousand it finds (about 9 ms), for
 every map answer. Compressed bitmaps (Roaring, ``pyroaring``) intersect the same sets in well
-under a millisecond, and the positions of the employers found come from arrays.
+under a millisecond. The employers are numbered in the order of their grid cell, so a view is
+a few runs of numbers (a bitmap of ranges): only the cells on the view's edge are tested
+point by point. One tag or none in a town view at 100,000 employers: 11 ms in-process
+instead of 22 from the stored cells and the points on the view's edge.
 
 Exact, never stale: a :class:`Snapshot` holds ``map_points`` as one REPEATABLE READ
 transaction saw it, with the ``map_generation`` that transaction saw. Every transaction that
@@ -18,7 +21,8 @@ snapshot from it (about 40 MB and 10 s at 1,000,000 employers, 1 s at 100,000).
 
 Used for filters that are tags only (no name search, no place and radius, no proximity to a
 layer whose features expire: those depend on the companies table or on the calendar). One
-tag alone is answered from the stored cells, which is cheaper still.
+tag (or none) with more than :data:`app.features.map_index.STORED_CELLS_FROM` employers in
+the view is clustered from the stored cells, which cost the same for any number.
 
 ``MAP_BITMAPS`` switches it off (the test suite does, except for the tests of this module).
 """
@@ -27,8 +31,10 @@ from __future__ import annotations
 
 import array
 import logging
+import math
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,54 +65,115 @@ _HEADER = b"PGCOPY\n\xff\r\n\x00"
 _TAGS = "SELECT tag, array_agg(company_id) FROM map_points, unnest(tags) AS tag GROUP BY tag"
 
 
+#: The grid a snapshot orders its employers by: the finest stored band's cells (64 pixels at
+#: zoom 13, :data:`app.features.map_index.BANDS`), so that a view is a few runs of positions.
+GRID_ZOOM = 13
+_GRID = 2 ** (GRID_ZOOM + 2)  # cells per world's width at GRID_ZOOM (256 / 64 · 2^zoom)
+#: Cells of the grid that lie this close to the view's edge (as a share of the world's width)
+#: are tested point by point, so that rounding cannot put a point on the wrong side.
+_MARGIN = 1e-12
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """``map_points`` at one generation: a bitmap of employer ids per tag, and each
-    employer's longitude, latitude and Web Mercator position, indexed by its id (NaN where
-    there is no published employer)."""
+    """``map_points`` at one generation. Its employers are numbered by *position*: in the
+    order of their grid cell (:data:`GRID_ZOOM`, column by column), so the employers of one
+    column of cells between two rows are one run of positions. Per tag, a bitmap of
+    positions; per position, the employer's id, longitude, latitude and Web Mercator
+    position."""
 
     generation: int
     tags: dict[str, FrozenBitMap]
+    everyone: FrozenBitMap
+    ids: np.ndarray
+    keys: np.ndarray
     x: np.ndarray
     y: np.ndarray
     mx: np.ndarray
     my: np.ndarray
 
-    def select(self, groups: list[tuple[str, list[str]]]) -> np.ndarray:
-        """The ids (ascending) of the employers that meet every group of
-        :func:`app.features.map_index.tag_groups`: ("any", tags) or ("all", tags)."""
+    def select(self, groups: list[tuple[str, list[str]]]) -> BitMap:
+        """The positions of the employers that meet every group of
+        :func:`app.features.map_index.tag_groups` (("any", tags) or ("all", tags)): all of
+        them for no group."""
         found = None
         for kind, tags in groups:
             maps = [self.tags.get(tag, _EMPTY) for tag in tags]
             part = BitMap.union(*maps) if kind == "any" else BitMap.intersection(*maps)
             found = part if found is None else found & part
-        if found is None:
-            raise ValueError("a selection needs at least one tag group")
-        return np.frombuffer(found.to_array(), dtype=np.uint32)
+        return BitMap(self.everyone) if found is None else found
 
-    def in_view(self, ids: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
-        """The ``ids`` whose point lies in ``bbox``, its edge included (as
-        :func:`app.features.map_index.in_view` decides it)."""
+    def in_view(self, selected: BitMap, bbox: tuple[float, float, float, float]) -> BitMap:
+        """The ``selected`` positions whose point lies in ``bbox``, its edge included (as
+        :func:`app.features.map_index.in_view` decides it): the grid cells wholly inside the
+        view are taken whole, only those on its edge are tested point by point."""
+        from app.features.map_index import mercator_x, mercator_y
+
         west, south, east, north = bbox
-        x, y = self.x[ids], self.y[ids]
-        return ids[(x >= west) & (x <= east) & (y >= south) & (y <= north)]
+        left, right = mercator_x(west) * _GRID, mercator_x(east) * _GRID
+        top, bottom = mercator_y(north) * _GRID, mercator_y(south) * _GRID
+        margin = _MARGIN * _GRID
+        candidates = self._runs(left, right, top, bottom, math.floor, math.floor)
+        certain = self._runs(
+            left + margin, right - margin, top + margin, bottom - margin, math.ceil, _below
+        )
+        found = certain & selected
+        edge = (candidates - certain) & selected
+        if edge:
+            positions = np.frombuffer(edge.to_array(), dtype=np.uint32)
+            x, y = self.x[positions], self.y[positions]
+            inside = (x >= west) & (x <= east) & (y >= south) & (y <= north)
+            found |= _bitmap(positions[inside])
+        return found
 
-    def cells(self, ids: np.ndarray, zoom: int) -> list:
-        """The grid cells (64 pixels at ``zoom``) of the employers ``ids``, by position, as
-        :func:`app.features.map_index.view_cells` gives them."""
+    def _runs(self, left, right, top, bottom, first, last) -> BitMap:
+        """The positions in the grid's columns ``first(left)`` … ``last(right)`` between the
+        rows ``first(top)`` … ``last(bottom)`` (none where that range is empty)."""
+        x0, x1 = max(first(left), 0), min(last(right), _GRID - 1)
+        y0, y1 = max(first(top), 0), min(last(bottom), _GRID - 1)
+        runs = BitMap()
+        if x0 > x1 or y0 > y1:
+            return runs
+        columns = np.arange(x0, x1 + 1, dtype=np.int64) * _GRID
+        starts = np.searchsorted(self.keys, columns + y0, "left")
+        ends = np.searchsorted(self.keys, columns + y1, "right")
+        nonempty = ends > starts
+        starts, ends = starts[nonempty], ends[nonempty]
+        if len(starts):  # adjacent columns' runs joined: a view over dense land is few runs
+            joined = starts[1:] != ends[:-1]
+            first, last = starts[np.r_[True, joined]], ends[np.r_[joined, True]]
+            for start, end in zip(first.tolist(), last.tolist(), strict=True):
+                runs.add_range(start, end)
+        return runs
+
+    def smallest_ids(self, positions: BitMap, limit: int) -> list[int]:
+        """The ``limit`` smallest employer ids at ``positions``, ascending."""
+        ids = self.ids[np.frombuffer(positions.to_array(), dtype=np.uint32)]
+        if len(ids) > limit:
+            ids = np.partition(ids, limit - 1)[:limit]
+        return np.sort(ids).tolist()
+
+    def cells(self, positions: BitMap, zoom: int) -> list:
+        """The grid cells (64 pixels at ``zoom``) of the employers at ``positions``, by
+        position, as :func:`app.features.map_index.view_cells` gives them."""
         from app.features.map_index import Cell, cells_per_world
 
-        if not len(ids):
+        if not positions:
             return []
+        at = np.frombuffer(positions.to_array(), dtype=np.uint32)
         size = cells_per_world(zoom)
-        gx = np.floor(self.mx[ids] * size).astype(np.int64)
-        gy = np.floor(self.my[ids] * size).astype(np.int64)
-        keys = gx * size + gy  # sorts as (gx, gy)
+        gx = np.floor(self.mx[at] * size).astype(np.int64)
+        gy = np.floor(self.my[at] * size).astype(np.int64)
+        gx0, gy0 = int(gx.min()), int(gy.min())
+        height = int(gy.max()) - gy0 + 1
+        keys = (gx - gx0) * height + (gy - gy0)  # sorts as (gx, gy)
+        if int(keys.max()) < 2**16:  # a view's few hundred cells: a radix sort
+            keys = keys.astype(np.uint16)
         order = np.argsort(keys, kind="stable")
-        keys, ids = keys[order], ids[order]
+        keys, at = keys[order], at[order]
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         counts = np.diff(np.r_[starts, len(keys)])
-        x, y = self.x[ids], self.y[ids]
+        x, y, ids = self.x[at], self.y[at], self.ids[at]
         columns = (
             np.add.reduceat(x, starts),
             np.add.reduceat(y, starts),
@@ -123,6 +190,15 @@ class Snapshot:
         ]
 
 
+def _below(value: float) -> int:
+    """The last whole cell that ends at or before ``value``."""
+    return math.floor(value) - 1
+
+
+def _bitmap(values: np.ndarray) -> BitMap:
+    return BitMap(array.array("I", values.astype(np.uint32).tobytes()))
+
+
 def load(engine) -> Snapshot:
     """Read ``map_points`` and its generation in one REPEATABLE READ transaction: the
     positions in PostgreSQL's binary COPY format (read as one array), the tags as one array of
@@ -134,17 +210,46 @@ def load(engine) -> Snapshot:
         with raw.cursor(binary=True) as cursor:
             with cursor.copy(_POSITIONS) as copy:
                 data = b"".join(bytes(block) for block in copy)
-            positions = _positions(data)
-            tags = {
-                tag: FrozenBitMap(array.array("I", members))
-                for tag, members in cursor.execute(_TAGS)
-            }
+            rows = _rows(data)
+            columns = (rows[name] for name in ("x", "y", "mx", "my"))
+            snapshot = build(generation, rows["id"], *columns, cursor.execute(_TAGS))
         connection.rollback()
-    return Snapshot(generation, tags, *positions)
+    return snapshot
 
 
-def _positions(data: bytes) -> list[np.ndarray]:
-    """Longitude, latitude, mx and my by employer id from the binary COPY ``data``."""
+def build(generation: int, ids, x, y, mx, my, members: Iterable[tuple[str, list]]) -> Snapshot:
+    """The snapshot of employers ``ids`` at longitude ``x``, latitude ``y`` and Web Mercator
+    position ``mx``, ``my`` (arrays of one length), with each tag's employer ids (pairs of
+    tag and ids, read one after the other)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    keys = _grid_keys(np.asarray(mx, dtype=np.float64), np.asarray(my, dtype=np.float64))
+    order = np.lexsort((ids, keys))  # by cell, then by id: the same data, the same positions
+    position = np.zeros(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
+    position[ids[order]] = np.arange(len(ids))
+    tags = {
+        tag: FrozenBitMap(_bitmap(np.sort(position[np.asarray(tagged, dtype=np.int64)])))
+        for tag, tagged in members
+    }
+    return Snapshot(
+        generation,
+        tags,
+        FrozenBitMap(range(len(ids))),
+        ids[order],
+        keys[order],
+        *(np.asarray(column, dtype=np.float64)[order] for column in (x, y, mx, my)),
+    )
+
+
+def _grid_keys(mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    """Each point's cell of the :data:`GRID_ZOOM` grid, as one number that sorts column by
+    column."""
+    column = np.clip(np.floor(mx * _GRID), 0, _GRID - 1).astype(np.int64)
+    row = np.clip(np.floor(my * _GRID), 0, _GRID - 1).astype(np.int64)
+    return column * _GRID + row
+
+
+def _rows(data: bytes) -> np.ndarray:
+    """The rows (id, x, y, mx, my) of the binary COPY ``data``."""
     # The signature, 32 bits of flags and the length of the header's extension (then the
     # extension, the rows, and a 16-bit -1 at the end).
     header = len(_HEADER) + 8 + int.from_bytes(data[len(_HEADER) + 4 : len(_HEADER) + 8], "big")
@@ -159,14 +264,7 @@ def _positions(data: bytes) -> list[np.ndarray]:
         and all((rows[f"{name}_length"] == 8).all() for name in ("x", "y", "mx", "my"))
     ):
         raise ValueError("unexpected COPY rows for the map positions")
-    ids = rows["id"].astype(np.int64)
-    size = int(ids.max()) + 1 if len(ids) else 0
-    columns = []
-    for name in ("x", "y", "mx", "my"):
-        column = np.full(size, np.nan)
-        column[ids] = rows[name]
-        columns.append(column)
-    return columns
+    return rows
 
 
 class Bitmaps:

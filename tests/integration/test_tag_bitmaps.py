@@ -1,6 +1,8 @@
-"""The map's tag bitmaps (issue 16, :mod:`app.features.tag_bitmaps`): a filter of several
-tags answered from the process's bitmaps gives the same answer as the database, and a
+"""The map's tag bitmaps (issue 16, :mod:`app.features.tag_bitmaps`): a filter of tags
+answered from the process's bitmaps gives the same answer as the database, and a
 snapshot is never used once a change has committed after it was loaded. No timings here."""
+
+import copy
 
 import pytest
 
@@ -15,7 +17,9 @@ from tests.integration.test_map_index import BBOXES, FILTERS, ZOOMS, _filter
 employers = test_map_index.employers
 
 SETTINGS = pipeline.MapSettings(threshold=5, max_zoom=15, default_zoom=10, latitude=51.6)
-#: Filters of several tags (the bitmaps' part): others go to the database.
+#: Filters that are not tags only: always answered by the database.
+NOT_TAGS = ("q=Betrieb", f"near={test_map_index.RE[1]},{test_map_index.RE[0]}&radius_km=5")
+#: Filters of several tags: answered by the bitmaps in any view.
 SEVERAL_TAGS = (
     "sector=F,47",
     "family=part_time,home_office",
@@ -50,6 +54,21 @@ def _answers(query, bbox, zoom):
     return _rounded(map_index.map_data(f, SETTINGS))
 
 
+def _assert_same(found: dict, expected: dict, where) -> None:
+    """``found`` (from the bitmaps) is ``expected`` (from the database), but that a cluster's
+    extent may be narrower: the bitmaps give the extent of its points, the stored cells (one
+    tag) the cell's bounds."""
+    found, expected = copy.deepcopy(found), copy.deepcopy(expected)
+    assert len(found["features"]) == len(expected["features"]), where
+    for mine, theirs in zip(found["features"], expected["features"], strict=True):
+        if mine["properties"].get("cluster") and theirs["properties"].get("cluster"):
+            west, south, east, north = mine["properties"].pop("bbox")
+            outer = theirs["properties"].pop("bbox")
+            assert outer[0] <= west <= east <= outer[2], where
+            assert outer[1] <= south <= north <= outer[3], where
+    assert found == expected, where
+
+
 def test_the_bitmaps_answer_as_the_database_does(app, employers, bitmaps, monkeypatch):
     with app.test_request_context():
         expected = {
@@ -68,16 +87,57 @@ def test_the_bitmaps_answer_as_the_database_does(app, employers, bitmaps, monkey
 
         monkeypatch.setattr(map_index, "_from_database", only_for_others)
         for (query, bbox, zoom), answer in expected.items():
-            assert _answers(query, bbox, zoom) == answer, (query, bbox, zoom)
-        # The filters of several tags were all answered from the bitmaps.
-        for query in SEVERAL_TAGS:
+            found = _answers(query, bbox, zoom)
+            if query in SEVERAL_TAGS:  # counted live by the database: the same extents
+                assert found == answer, (query, bbox, zoom)
+            _assert_same(found, answer, (query, bbox, zoom))
+        # The filters of tags were all answered from the bitmaps (a view of 60 employers).
+        for query in FILTERS:
             for bbox in BBOXES:
                 asked.clear()
                 f = _filter(query, bbox, 9)
                 data = map_index.map_data(f, SETTINGS)
-                assert not asked, query
+                assert bool(asked) == (query in NOT_TAGS), query
                 assert data["total"] == pipeline.count_rows(EMPLOYERS, f), (query, bbox)
                 assert data["matched"] == pipeline.count_rows(EMPLOYERS, f, use_view=False)
+
+
+def test_one_tag_in_a_view_of_many_comes_from_the_stored_cells(
+    app, employers, bitmaps, monkeypatch
+):
+    """Above ``STORED_CELLS_FROM`` employers in the view, one tag (or none) is clustered from
+    the stored cells, several tags still from the bitmaps; the answers stay the same."""
+    with app.test_request_context():
+        bitmaps.reload(wait=True)
+        answers = {
+            (query, bbox, zoom): _answers(query, bbox, zoom)
+            for query in FILTERS
+            for bbox in BBOXES
+            for zoom in (6, 12, 14, 17)
+        }
+        monkeypatch.setattr(map_index, "STORED_CELLS_FROM", 3)
+        database = map_index._from_database
+        asked = []
+
+        def recorded(f, zoom, settings):
+            asked.append((f, zoom))
+            return database(f, zoom, settings)
+
+        monkeypatch.setattr(map_index, "_from_database", recorded)
+        for (query, bbox, zoom), answer in answers.items():
+            asked.clear()
+            found = _answers(query, bbox, zoom)
+            stored = (
+                query not in NOT_TAGS
+                and map_index.single_tag(_filter(query, bbox, zoom)) is not None
+                and zoom <= max(map_index.BANDS)
+                and answer["total"] > 3
+            )
+            if stored:  # the database's stored cells: a cluster's extent is its cell's
+                _assert_same(answer, found, (query, bbox, zoom))
+            else:
+                assert found == answer, (query, bbox, zoom)
+            assert bool(asked) == (query in NOT_TAGS or stored), (query, bbox, zoom)
 
 
 def test_a_snapshot_is_not_used_after_a_change_until_it_is_loaded_again(
@@ -149,4 +209,4 @@ def test_the_health_check_says_whether_the_bitmaps_are_loaded(app, client, emplo
 
 def test_positions_in_an_unexpected_format_are_refused():
     with pytest.raises(ValueError, match="unexpected COPY data"):
-        tag_bitmaps._positions(b"not the binary COPY format")
+        tag_bitmaps._rows(b"not the binary COPY format")
