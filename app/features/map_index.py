@@ -14,6 +14,10 @@ points without scanning what the map does not need.
   counts stay exact, also for a view that cuts through cells.
 - Point features are built from rows (no ORM objects): the same public properties as
   :func:`app.features.employers.public_properties`.
+- When the process's tag bitmaps are of the current generation, a filter of tags is answered
+  from them (:func:`_from_bitmaps`, :mod:`app.features.tag_bitmaps`) up to
+  :data:`STORED_CELLS_FROM` employers of one tag in the view; the database paths above answer
+  the rest and are the reference the bitmaps are tested against.
 
 The database keeps the index up to date in the transaction of each change, so a response is
 never older than the last publish. ``tests/integration/test_map_index.py`` compares it with the
