@@ -245,12 +245,17 @@ def respecting_the_described_rules(case):
 
 def without_empty_values(case) -> bool:
     """Whether no query value is empty or has an empty part: the document says that empty
-    values narrow nothing (they are accepted whatever the parameter's schema)."""
-    return not any(
-        any(not part.strip() for part in str(value).split(","))
-        for value in (case.query or {}).values()
-        if not isinstance(value, list)
-    )
+    values narrow nothing (they are accepted whatever the parameter's schema). A null, an
+    empty list and an empty object are sent as an empty value (``near=``)."""
+    return not any(_empty(value) for value in (case.query or {}).values())
+
+
+def _empty(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, list | dict):
+        return not value
+    return any(not part.strip() for part in str(value).split(","))
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
