@@ -65,11 +65,11 @@ from app.services import apprenticeships
 
 #: The zoom levels whose cells ``map_cells`` stores (``atlas_map_bands()`` in migration 0012).
 BANDS = (2, 5, 8, 11, 13)
-#: One tag (or none) with more employers than this in the view: its clusters come from the
-#: stored cells (``map_cells``), whose cost hardly grows with the number, not from the tag
-#: bitmaps, whose cells cost about 6 ms per 100,000 employers (in-process at 1,000,000: a
-#: view of 158,000 took 16 ms from the bitmaps and 25 from the stored cells; one of 920,000
-#: took 57 and 24).
+#: One tag (or none) with more employers than this in the view: the zoom's cells wholly inside
+#: the view come from the stored cells (``map_cells``), whose cost hardly grows with the
+#: number, and only the view's edge from the tag bitmaps, whose cells cost about 6 ms per
+#: 100,000 employers (in-process at 1,000,000: a view of 158,000 took 16 ms from the bitmaps
+#: and 25 from the stored cells; one of 920,000 took 57 and 24).
 STORED_CELLS_FROM = 200_000
 #: A cell is 64 screen pixels wide: four to a 256-pixel tile.
 CELL_PIXELS = 64
@@ -707,10 +707,11 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
     """For a filter of tags only (none, one or several), when this process's tag bitmaps are
     of the current generation (:mod:`app.features.tag_bitmaps`): (cells, total, matched,
     None) when the answer is clustered, else (None, total, matched, the first
-    ``settings.limit`` employers in the view by id). None: answer from the database (a name
-    search, a place, proximity to features that expire; or one tag with more than
-    :data:`STORED_CELLS_FROM` employers in a view the stored cells serve, which they count
-    more cheaply than the process)."""
+    ``settings.limit`` employers in the view by id). One tag with more than
+    :data:`STORED_CELLS_FROM` employers in a view the stored cells serve: the view's interior
+    from the stored cells, its edge from the bitmaps. None: answer from the database (a name
+    search, a place, proximity to features that expire; or one tag with that many employers
+    and no view)."""
     if f.text or f.near or any(expiring(kind) for kind, _ in f.proximity):
         return None
     snapshot = tag_bitmaps.current()
@@ -724,7 +725,16 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
     shown = snapshot.in_view(selected, f.bbox) if f.bbox else selected
     total = len(shown)
     if stored and total > STORED_CELLS_FROM:
-        return None
+        view = View(zoom, f.bbox)
+        interior = view.interior()
+        if interior is None:
+            return None
+        # The zoom's cells wholly inside the view from the stored cells, the rest of the
+        # view (its edge, less than a cell wide) from the bitmaps: the same cells as
+        # view_cells, without reading the finest band's cells across the view.
+        edge = snapshot.keyed_cells(shown - snapshot.in_cells(interior, zoom), zoom)
+        cells = _in_order({**_stored_cells(view, single_tag(f), interior), **edge})
+        return cells, total, len(selected), None
     if clustered and total > settings.threshold:
         return snapshot.cells(shown, zoom), total, len(selected), None
     return None, total, len(selected), snapshot.smallest_ids(shown, settings.limit)

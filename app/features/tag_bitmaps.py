@@ -129,8 +129,22 @@ class Snapshot:
     def _runs(self, left, right, top, bottom, first, last) -> BitMap:
         """The positions in the grid's columns ``first(left)`` … ``last(right)`` between the
         rows ``first(top)`` … ``last(bottom)`` (none where that range is empty)."""
-        x0, x1 = max(first(left), 0), min(last(right), _GRID - 1)
-        y0, y1 = max(first(top), 0), min(last(bottom), _GRID - 1)
+        return self._between(first(left), last(right), first(top), last(bottom))
+
+    def in_cells(self, cells: tuple[int, int, int, int], zoom: int) -> BitMap:
+        """The positions in the range ``cells`` (x0, y0, x1, y1) of the grid cells of
+        ``zoom`` (at most :data:`GRID_ZOOM`; its cells are whole cells of the grid)."""
+        x0, y0, x1, y1 = cells
+        shift = GRID_ZOOM - zoom
+        return self._between(
+            x0 << shift, ((x1 + 1) << shift) - 1, y0 << shift, ((y1 + 1) << shift) - 1
+        )
+
+    def _between(self, x0: int, x1: int, y0: int, y1: int) -> BitMap:
+        """The positions in the grid's columns ``x0`` … ``x1`` between the rows ``y0`` …
+        ``y1``."""
+        x0, x1 = max(x0, 0), min(x1, _GRID - 1)
+        y0, y1 = max(y0, 0), min(y1, _GRID - 1)
         runs = BitMap()
         if x0 > x1 or y0 > y1:
             return runs
@@ -156,10 +170,14 @@ class Snapshot:
     def cells(self, positions: BitMap, zoom: int) -> list:
         """The grid cells (64 pixels at ``zoom``) of the employers at ``positions``, by
         position, as :func:`app.features.map_index.view_cells` gives them."""
+        return list(self.keyed_cells(positions, zoom).values())
+
+    def keyed_cells(self, positions: BitMap, zoom: int) -> dict:
+        """:meth:`cells` by their (column, row) at ``zoom``, in that order."""
         from app.features.map_index import Cell, cells_per_world
 
         if not positions:
-            return []
+            return {}
         at = np.frombuffer(positions.to_array(), dtype=np.uint32)
         size = cells_per_world(zoom)
         gx = np.floor(self.mx[at] * size).astype(np.int64)
@@ -183,11 +201,16 @@ class Snapshot:
             np.maximum.reduceat(y, starts),
             np.minimum.reduceat(ids, starts),
         )
-        rows = zip(counts.tolist(), *(column.tolist() for column in columns), strict=True)
-        return [
-            Cell(n, sx, sy, west, south, east, north, first if n == 1 else None)
-            for n, sx, sy, west, south, east, north, first in rows
-        ]
+        at_start = at[starts]
+        cell_x = np.floor(self.mx[at_start] * size).astype(np.int64).tolist()
+        cell_y = np.floor(self.my[at_start] * size).astype(np.int64).tolist()
+        rows = zip(
+            cell_x, cell_y, counts.tolist(), *(column.tolist() for column in columns), strict=True
+        )
+        return {
+            (gx, gy): Cell(n, sx, sy, west, south, east, north, first if n == 1 else None)
+            for gx, gy, n, sx, sy, west, south, east, north, first in rows
+        }
 
 
 def _below(value: float) -> int:
