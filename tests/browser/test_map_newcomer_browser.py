@@ -155,6 +155,28 @@ def test_a_permalink_with_a_view_keeps_that_view(page, live_server, known):
     assert page.locator("#atlas path.atlas-search-area").count() == 1
 
 
+@pytest.mark.parametrize("key", ["Enter", " "])
+def test_a_cluster_opens_from_the_keyboard(page, live_server, known, key):
+    """Tab to a cluster, press Enter or Space: the map zooms into it as a click does."""
+    open_map(page, live_server)
+    settle(page)
+    assert page.locator(".atlas-cluster").count()
+    for _ in range(60):  # from the page's first control through the map's own controls
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('atlas-cluster')"):
+            break
+    else:
+        pytest.fail("no cluster is reachable with Tab")
+    zoom = map_zoom(page)
+    scroll = page.evaluate("() => window.scrollY")
+    page.keyboard.press(key)
+    page.wait_for_function(
+        "(before) => Number(location.hash.split('=')[1].split('/')[0]) > before", arg=zoom
+    )
+    assert page.evaluate("() => window.scrollY") == scroll  # Space did not scroll the page
+    assert page.errors == []
+
+
 # --- phones: the whole flow ----------------------------------------------------------------
 
 

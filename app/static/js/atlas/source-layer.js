@@ -98,10 +98,19 @@ export class SourceLayer {
       alt: title,
       keyboard: true,
     });
-    marker.on("click", () => {
+    const open = () => {
       const [west, south, east, north] = properties.bbox;
       if (west === east && south === north) this.map.setView([lat, lon], this.map.getZoom() + 2);
       else this.map.fitBounds([[south, west], [north, east]], { padding: [24, 24] });
+    };
+    marker.on("click", open);
+    // Leaflet's Enter on a focused marker only opens its popup, and a cluster has none: Enter
+    // and Space open the cluster as a click does (the icon is a button).
+    marker.on("keypress", (event) => {
+      if (event.originalEvent.key === "Enter" || event.originalEvent.key === " ") {
+        event.originalEvent.preventDefault();
+        open();
+      }
     });
     marker.isCluster = true;
     return marker;
