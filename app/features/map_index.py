@@ -68,8 +68,9 @@ BANDS = (2, 5, 8, 11, 13)
 #: One tag (or none) with more employers than this in the view: the zoom's cells wholly inside
 #: the view come from the stored cells (``map_cells``), whose cost hardly grows with the
 #: number, and only the view's edge from the tag bitmaps, whose cells cost about 6 ms per
-#: 100,000 employers (in-process at 1,000,000: a view of 158,000 took 16 ms from the bitmaps
-#: and 25 from the stored cells; one of 920,000 took 57 and 24).
+#: 100,000 employers (in-process at 1,000,000: a state view of 920,000 took 57 ms from the
+#: bitmaps alone, 24 from the database, 6-10 this way; one of 158,000 took 16 from the
+#: bitmaps alone and 25 from the database).
 STORED_CELLS_FROM = 200_000
 #: A cell is 64 screen pixels wide: four to a 256-pixel tile.
 CELL_PIXELS = 64
@@ -707,7 +708,7 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
     """For a filter of tags only (none, one or several), when this process's tag bitmaps are
     of the current generation (:mod:`app.features.tag_bitmaps`): (cells, total, matched,
     None) when the answer is clustered, else (None, total, matched, the first
-    ``settings.limit`` employers in the view by id). One tag with more than
+    ``settings.limit`` employers in the view by id). One tag (or none) with more than
     :data:`STORED_CELLS_FROM` employers in a view the stored cells serve: the view's interior
     from the stored cells, its edge from the bitmaps. None: answer from the database (a name
     search, a place, proximity to features that expire; or one tag with that many employers
