@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import LayerFeature
 from tests.browser.test_accessibility import axe_violations
-from tests.browser.test_start_page_browser import loads, open_map, wait_loaded
+from tests.browser.test_start_page_browser import loads, open_map, tab_to, wait_loaded
 from tests.fixtures import EMPLOYERS, RE
 
 pytestmark = pytest.mark.browser
@@ -85,12 +85,11 @@ def test_legend_is_reachable_by_keyboard_and_has_no_axe_violations(page, live_se
     page.wait_for_timeout(400)
     wait_loaded(page, loads(page))
     box = page.get_by_role("checkbox", name="Haltestellen")
-    for _ in range(200):
-        page.keyboard.press("Tab")
-        if box.evaluate("(node) => node === document.activeElement"):
-            break
-    else:
-        pytest.fail("the legend's checkbox cannot be reached with Tab")
+    tab_to(
+        page,
+        lambda: box.evaluate("(node) => node === document.activeElement"),
+        "the legend's checkbox",
+    )
     before = loads(page)
     page.keyboard.press("Space")
     wait_loaded(page, before + 1)

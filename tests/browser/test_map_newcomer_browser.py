@@ -8,7 +8,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.test_start_page_browser import loads, map_zoom, open_map, wait_loaded
+from tests.browser.test_start_page_browser import (
+    loads,
+    map_zoom,
+    open_map,
+    tab_to,
+    wait_loaded,
+)
 from tests.conftest import TILE_URL
 from tests.fixtures import EMPLOYERS, RE
 
@@ -161,12 +167,11 @@ def test_a_cluster_opens_from_the_keyboard(page, live_server, known, key):
     open_map(page, live_server)
     settle(page)
     assert page.locator(".atlas-cluster").count()
-    for _ in range(60):  # from the page's first control through the map's own controls
-        page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement.classList.contains('atlas-cluster')"):
-            break
-    else:
-        pytest.fail("no cluster is reachable with Tab")
+    tab_to(
+        page,
+        lambda: page.evaluate("() => document.activeElement.classList.contains('atlas-cluster')"),
+        "a cluster",
+    )
     zoom = map_zoom(page)
     scroll = page.evaluate("() => window.scrollY")
     page.keyboard.press(key)

@@ -39,6 +39,15 @@ def map_zoom(page):
     )
 
 
+def tab_to(page, is_focused, what: str, tries: int = 200) -> None:
+    """Press Tab until ``is_focused()`` holds; fail naming ``what`` when it never does."""
+    for _ in range(tries):
+        page.keyboard.press("Tab")
+        if is_focused():
+            return
+    pytest.fail(f"{what} cannot be reached with Tab")
+
+
 def loads(page):
     return int(page.locator("#atlas").get_attribute("data-loads"))
 
