@@ -201,9 +201,8 @@ class Snapshot:
             np.maximum.reduceat(y, starts),
             np.minimum.reduceat(ids, starts),
         )
-        at_start = at[starts]
-        cell_x = np.floor(self.mx[at_start] * size).astype(np.int64).tolist()
-        cell_y = np.floor(self.my[at_start] * size).astype(np.int64).tolist()
+        cell = keys[starts].astype(np.int64)
+        cell_x, cell_y = (cell // height + gx0).tolist(), (cell % height + gy0).tolist()
         rows = zip(
             cell_x, cell_y, counts.tolist(), *(column.tolist() for column in columns), strict=True
         )

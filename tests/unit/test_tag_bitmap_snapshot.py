@@ -126,6 +126,7 @@ def test_the_cells_count_and_sum_the_points_of_each_cell():
         )
         expected.setdefault(key, []).append(i)
     cells = SNAPSHOT.cells(shown, zoom)
+    assert list(SNAPSHOT.keyed_cells(shown, zoom)) == sorted(expected)
     assert len(cells) == len(expected)
     for cell, key in zip(cells, sorted(expected), strict=True):  # by position
         members = expected[key]
