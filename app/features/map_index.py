@@ -720,7 +720,8 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
         return None
     selected = snapshot.select(tag_groups(f))
     clustered = zoom < settings.max_zoom
-    stored = clustered and zoom <= max(BANDS) and single_tag(f) is not None
+    tag = single_tag(f) if clustered and zoom <= max(BANDS) else None
+    stored = tag is not None
     if stored and f.bbox is None and len(selected) > STORED_CELLS_FROM:
         return None
     shown = snapshot.in_view(selected, f.bbox) if f.bbox else selected
@@ -734,7 +735,7 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
         # view (its edge, less than a cell wide) from the bitmaps: the same cells as
         # view_cells, without reading the finest band's cells across the view.
         edge = snapshot.keyed_cells(shown - snapshot.in_cells(interior, zoom), zoom)
-        cells = _in_order({**_stored_cells(view, single_tag(f), interior), **edge})
+        cells = _in_order({**_stored_cells(view, tag, interior), **edge})
         return cells, total, len(selected), None
     if clustered and total > settings.threshold:
         return snapshot.cells(shown, zoom), total, len(selected), None
