@@ -144,7 +144,8 @@ def test_the_start_page_opens_offline_after_one_visit(page, live_server, known):
     assert answers == [2, "offline"]
     # The popup opened before shows its details; the other one says they could not be loaded
     # and still links the employer's page.
-    assert open_popup(page, seen).locator(".employer-popup .employer-address").is_visible()
+    # The details arrive after the popup opens (from the worker's cache), so wait for them.
+    open_popup(page, seen).locator(".employer-popup .employer-address").wait_for()
     page.locator(".leaflet-popup-close-button").click()
     other = page.locator(f".atlas-marker:not([title='{seen}'])").get_attribute("title")
     popup = open_popup(page, other)
