@@ -42,6 +42,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
@@ -523,15 +524,22 @@ def point_ids(f: EmployerFilter, limit: int) -> list[int]:
     return list(db.session.scalars(query.order_by(P.company_id).limit(limit)))
 
 
-def point_features(ids: list[int], f: EmployerFilter, *, marker: bool = False) -> list[dict]:
+def point_features(
+    ids: list[int],
+    f: EmployerFilter,
+    *,
+    marker: bool = False,
+    places: dict[int, tuple[float, float]] | None = None,
+) -> list[dict]:
     """The employers ``ids`` as GeoJSON point features with their public properties, by id,
     from rows (no ORM objects); with ``marker``, only what a marker needs (id, slug, name and
     the distance from the filter's place: a street view's 500 employers in a quarter of the
-    bytes and the time)."""
+    bytes and the time). ``places``: each id's longitude and latitude where they are known
+    already (from the tag bitmaps, or a cluster of one)."""
     if not ids:
         return []
     if marker:
-        return _marker_features(ids, f)
+        return _marker_features(ids, f, places)
     family = (
         select(
             func.array_agg(
@@ -609,8 +617,32 @@ def _point(company_id: int, x: float, y: float, properties: dict, metres) -> dic
     }
 
 
-def _marker_features(ids: list[int], f: EmployerFilter) -> list[dict]:
+#: What markers show, without a distance (plain statements: the hot path of a street view's
+#: 500 markers, about 3 ms instead of 7 through a select of the ORM's columns); the names
+#: alone where the positions are known.
+_MARKERS = text(
+    "SELECT id, slug, name, ST_X(location), ST_Y(location) FROM companies"
+    " WHERE id = ANY(:ids) ORDER BY id"
+)
+_MARKER_NAMES = text("SELECT id, slug, name FROM companies WHERE id = ANY(:ids) ORDER BY id")
+
+
+def _marker_features(
+    ids: list[int], f: EmployerFilter, places: dict[int, tuple[float, float]] | None
+) -> list[dict]:
     distance = spatial.distance_column(Company.location, f)
+    if distance is None:
+        if places is None:
+            rows = db.session.execute(_MARKERS, {"ids": ids}).all()
+        else:
+            rows = [
+                (company_id, slug, name, *places[company_id])
+                for company_id, slug, name in db.session.execute(_MARKER_NAMES, {"ids": ids}).all()
+            ]
+        return [
+            _point(company_id, x, y, {"id": company_id, "slug": slug, "name": name}, None)
+            for company_id, slug, name, x, y in rows
+        ]
     query = select(
         Company.id,
         _as_is(Company.slug),
@@ -663,9 +695,13 @@ def map_data(f: EmployerFilter, settings) -> dict:
     cells, total, matched, ids = found
     if cells is not None and total > settings.threshold:
         return _clustered(cells, f, zoom, settings, total, matched, marker)
+    places = None
     if ids is None:
         ids = point_ids(f, settings.limit)
-    features = point_features(ids, f, marker=marker)
+    else:  # from the bitmaps, with their places
+        places = dict(ids)
+        ids = list(places)
+    features = point_features(ids, f, marker=marker, places=places)
     if f.zoom is not None and zoom < settings.max_zoom:
         features = _merge_overlapping(features, zoom)
     return collection(features, f, settings, total, matched, False, total > settings.limit)
@@ -708,11 +744,11 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
     """For a filter of tags only (none, one or several), when this process's tag bitmaps are
     of the current generation (:mod:`app.features.tag_bitmaps`): (cells, total, matched,
     None) when the answer is clustered, else (None, total, matched, the first
-    ``settings.limit`` employers in the view by id). One tag (or none) with more than
-    :data:`STORED_CELLS_FROM` employers in a view the stored cells serve: the view's interior
-    from the stored cells, its edge from the bitmaps. None: answer from the database (a name
-    search, a place, proximity to features that expire; or one tag with that many employers
-    and no view)."""
+    ``settings.limit`` employers in the view by id, as (id, (longitude, latitude))). One
+    tag (or none) with more than :data:`STORED_CELLS_FROM` employers in a view the stored
+    cells serve: the view's interior from the stored cells, its edge from the bitmaps. None:
+    answer from the database (a name search, a place, proximity to features that expire; or
+    one tag with that many employers and no view)."""
     if f.text or f.near or any(expiring(kind) for kind, _ in f.proximity):
         return None
     snapshot = tag_bitmaps.current()
@@ -739,4 +775,4 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
         return cells, total, len(selected), None
     if clustered and total > settings.threshold:
         return snapshot.cells(shown, zoom), total, len(selected), None
-    return None, total, len(selected), snapshot.smallest_ids(shown, settings.limit)
+    return None, total, len(selected), snapshot.smallest(shown, settings.limit)

@@ -229,41 +229,44 @@ def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) 
     at ``zoom`` (their markers would overlap), until no two do. Counts add up exactly.
 
     Largest first, each item joins the first kept item it overlaps; kept items are found
-    through buckets of ``pixels`` squared, so a pass costs about one look per item."""
+    through buckets twice ``pixels`` wide, so an item looks into four of them: its own and
+    the neighbours on the sides of the bucket's middle it lies on."""
+    size = 2 * pixels
     groups = sorted(groups, key=lambda g: -g.n)
     # Screen positions, computed once per item and again only for an item that grew.
-    position = {id(g): screen_pixels(g.lon, g.lat, zoom) for g in groups}
+    places = [screen_pixels(g.lon, g.lat, zoom) for g in groups]
     merged = True
     while merged and len(groups) > 1:
         merged = False
         kept: list[_Group] = []
-        places: list[tuple[float, float]] = []
-        buckets: dict[tuple[int, int], set[int]] = {}
-        for group in groups:
-            gx, gy = position[id(group)]
-            bx, by = int(gx // pixels), int(gy // pixels)
+        kept_places: list[tuple[float, float]] = []
+        buckets: dict[tuple[int, int], list[int]] = {}
+        for group, (gx, gy) in zip(groups, places, strict=True):
+            bx, by = int(gx // size), int(gy // size)
+            nx = bx - 1 if gx - bx * size < pixels else bx + 1
+            ny = by - 1 if gy - by * size < pixels else by + 1
             first = None
-            for dx in (-1, 0, 1):
-                for dy in (-1, 0, 1):
-                    for index in buckets.get((bx + dx, by + dy), ()):
-                        ox, oy = places[index]
-                        near = abs(gx - ox) < pixels and abs(gy - oy) < pixels
-                        if near and (first is None or index < first):
+            for bucket in ((bx, by), (nx, by), (bx, ny), (nx, ny)):
+                for index in buckets.get(bucket, ()):
+                    if first is None or index < first:
+                        ox, oy = kept_places[index]
+                        if abs(gx - ox) < pixels and abs(gy - oy) < pixels:
                             first = index
             if first is None:
-                buckets.setdefault((bx, by), set()).add(len(kept))
+                buckets.setdefault((bx, by), []).append(len(kept))
                 kept.append(group)
-                places.append((gx, gy))
+                kept_places.append((gx, gy))
                 continue
             other = kept[first]
-            ox, oy = places[first]
-            buckets[(int(ox // pixels), int(oy // pixels))].discard(first)
+            ox, oy = kept_places[first]
+            buckets[(int(ox // size), int(oy // size))].remove(first)
             other.absorb(group)
-            ox, oy = position[id(other)] = screen_pixels(other.lon, other.lat, zoom)
-            places[first] = (ox, oy)
-            buckets.setdefault((int(ox // pixels), int(oy // pixels)), set()).add(first)
+            ox, oy = kept_places[first] = screen_pixels(other.lon, other.lat, zoom)
+            buckets.setdefault((int(ox // size), int(oy // size)), []).append(first)
             merged = True
-        groups = sorted(kept, key=lambda g: -g.n)
+        order = sorted(range(len(kept)), key=lambda index: -kept[index].n)
+        groups = [kept[index] for index in order]
+        places = [kept_places[index] for index in order]
     return groups
 
 

@@ -160,12 +160,18 @@ class Snapshot:
                 runs.add_range(start, end)
         return runs
 
-    def smallest_ids(self, positions: BitMap, limit: int) -> list[int]:
-        """The ``limit`` smallest employer ids at ``positions``, ascending."""
-        ids = self.ids[np.frombuffer(positions.to_array(), dtype=np.uint32)]
+    def smallest(self, positions: BitMap, limit: int) -> list[tuple[int, tuple[float, float]]]:
+        """The ``limit`` employers with the smallest ids at ``positions``, ascending: each
+        id with its longitude and latitude."""
+        at = np.frombuffer(positions.to_array(), dtype=np.uint32)
+        ids = self.ids[at]
         if len(ids) > limit:
-            ids = np.partition(ids, limit - 1)[:limit]
-        return np.sort(ids).tolist()
+            kept = np.argpartition(ids, limit - 1)[:limit]
+            at, ids = at[kept], ids[kept]
+        order = np.argsort(ids)
+        at = at[order]
+        places = zip(self.x[at].tolist(), self.y[at].tolist(), strict=True)
+        return list(zip(ids[order].tolist(), places, strict=True))
 
     def cells(self, positions: BitMap, zoom: int) -> list:
         """The grid cells (64 pixels at ``zoom``) of the employers at ``positions``, by

@@ -137,10 +137,15 @@ def test_the_cells_count_and_sum_the_points_of_each_cell():
         assert cell.only_id == (int(IDS[members[0]]) if len(members) == 1 else None)
 
 
-def test_the_smallest_ids_come_first():
+def test_the_smallest_ids_come_first_with_their_places():
     everyone = SNAPSHOT.select([])
-    assert SNAPSHOT.smallest_ids(everyone, 5) == sorted(IDS.tolist())[:5]
-    assert SNAPSHOT.smallest_ids(everyone, 10_000) == sorted(IDS.tolist())
+    place = {int(i): (float(x), float(y)) for i, x, y in zip(IDS, X, Y, strict=True)}
+    expected = [(i, place[i]) for i in sorted(place)]
+    assert SNAPSHOT.smallest(everyone, 5) == expected[:5]
+    assert SNAPSHOT.smallest(everyone, 10_000) == expected
+    tagged = sorted(int(i) for i in TAGS["s:F"])
+    found = SNAPSHOT.smallest(SNAPSHOT.select([("any", ["s:F"])]), 3)
+    assert found == [(i, place[i]) for i in tagged[:3]]
 
 
 def test_an_empty_snapshot_finds_nothing():
