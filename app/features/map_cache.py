@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.features.filters import FeatureFilter
@@ -55,9 +57,30 @@ def key(source, f: FeatureFilter, settings, language: str) -> str | None:
 
 
 def generation(connection=None) -> int:
-    """The current generation of the map data (committed changes only), as the session's
-    transaction (or ``connection``'s) sees it."""
-    return (connection or db.session).scalar(text("SELECT generation FROM map_generation"))
+    """The current generation of the map data (committed changes only), as ``connection``
+    sees it, or as the session's transaction first saw it (:func:`state`)."""
+    if connection is not None:
+        return connection.scalar(text("SELECT generation FROM map_generation"))
+    return state()[0]
+
+
+_STATE = "map_cache.state"
+
+
+def state() -> tuple[int, date]:
+    """The generation of the map data and PostgreSQL's current date, read once in the
+    session's transaction (a map answer asks for them up to three times; one round trip)."""
+    known = db.session.info.get(_STATE)
+    if known is None:
+        row = db.session.execute(text("SELECT generation, current_date FROM map_generation"))
+        known = db.session.info[_STATE] = tuple(row.one())
+    return known
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_state(session, transaction) -> None:
+    """A new transaction may see another generation: read it anew."""
+    session.info.pop(_STATE, None)
 
 
 def get(cache_key: str) -> bytes | None:

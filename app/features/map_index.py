@@ -35,7 +35,6 @@ from sqlalchemy import (
     Text,
     and_,
     case,
-    event,
     exists,
     func,
     literal,
@@ -46,11 +45,10 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
-from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from app.extensions import db
-from app.features import spatial, tag_bitmaps
+from app.features import map_cache, spatial, tag_bitmaps
 from app.features.employers import PUBLIC_FIELDS, EmployerFilter, text_condition
 from app.models import (
     Company,
@@ -133,28 +131,27 @@ def expiring(kind: str) -> bool:
     """Whether a public feature of the layer ``kind`` has a last day: then proximity to that
     kind is looked up in ``map_nearby`` (which follows the calendar), else it is a tag.
 
-    Asked up to six times for one map answer: kept in the session for the rest of its
-    transaction (:func:`_forget_expiring` drops it when the transaction ends)."""
-    known = db.session.info.setdefault(_EXPIRING, {})
+    Asked up to six times for one map answer, and the answer changes only with the map's
+    generation (a layer feature changed) or the date: kept in the process for both."""
+    generation, today = map_cache.state()
+    known = _EXPIRING.get((generation, today))
+    if known is None:
+        _EXPIRING.clear()
+        known = _EXPIRING[(generation, today)] = {}
     if kind not in known:
         query = select(
             exists().where(
                 LayerFeature.kind == kind,
                 LayerFeature.expires_on.is_not(None),
-                LayerFeature.expires_on >= func.current_date(),
+                LayerFeature.expires_on >= today,
             )
         )
         known[kind] = bool(db.session.scalar(query))
     return known[kind]
 
 
-_EXPIRING = "map_index.expiring"
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_expiring(session, transaction) -> None:
-    """A new transaction may see other layer features: ask :func:`expiring` anew."""
-    session.info.pop(_EXPIRING, None)
+#: :func:`expiring`'s answers by (generation, date) and kind: one generation's at a time.
+_EXPIRING: dict[tuple[int, object], dict[str, bool]] = {}
 
 
 def single_tag(f: EmployerFilter) -> str | None:

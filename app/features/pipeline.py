@@ -230,30 +230,36 @@ def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) 
 
     Largest first, each item joins the first kept item it overlaps; kept items are found
     through buckets twice ``pixels`` wide, so an item looks into four of them: its own and
-    the neighbours on the sides of the bucket's middle it lies on."""
+    the neighbours on the sides of the bucket's middle it lies on. After a pass, only the
+    items that grew (and moved) can overlap another: when none does, no pass is needed."""
     size = 2 * pixels
     groups = sorted(groups, key=lambda g: -g.n)
     # Screen positions, computed once per item and again only for an item that grew.
     places = [screen_pixels(g.lon, g.lat, zoom) for g in groups]
-    merged = True
-    while merged and len(groups) > 1:
-        merged = False
+
+    def first_near(gx: float, gy: float, buckets: dict, kept_places: list, skip=None):
+        """The smallest index of a kept item closer than ``pixels`` to (gx, gy), or None."""
+        bx, by = int(gx // size), int(gy // size)
+        nx = bx - 1 if gx - bx * size < pixels else bx + 1
+        ny = by - 1 if gy - by * size < pixels else by + 1
+        first = None
+        for bucket in ((bx, by), (nx, by), (bx, ny), (nx, ny)):
+            for index in buckets.get(bucket, ()):
+                if (first is None or index < first) and index != skip:
+                    ox, oy = kept_places[index]
+                    if abs(gx - ox) < pixels and abs(gy - oy) < pixels:
+                        first = index
+        return first
+
+    while len(groups) > 1:
         kept: list[_Group] = []
         kept_places: list[tuple[float, float]] = []
         buckets: dict[tuple[int, int], list[int]] = {}
+        grown: set[int] = set()
         for group, (gx, gy) in zip(groups, places, strict=True):
-            bx, by = int(gx // size), int(gy // size)
-            nx = bx - 1 if gx - bx * size < pixels else bx + 1
-            ny = by - 1 if gy - by * size < pixels else by + 1
-            first = None
-            for bucket in ((bx, by), (nx, by), (bx, ny), (nx, ny)):
-                for index in buckets.get(bucket, ()):
-                    if first is None or index < first:
-                        ox, oy = kept_places[index]
-                        if abs(gx - ox) < pixels and abs(gy - oy) < pixels:
-                            first = index
+            first = first_near(gx, gy, buckets, kept_places)
             if first is None:
-                buckets.setdefault((bx, by), []).append(len(kept))
+                buckets.setdefault((int(gx // size), int(gy // size)), []).append(len(kept))
                 kept.append(group)
                 kept_places.append((gx, gy))
                 continue
@@ -263,10 +269,13 @@ def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) 
             other.absorb(group)
             ox, oy = kept_places[first] = screen_pixels(other.lon, other.lat, zoom)
             buckets.setdefault((int(ox // size), int(oy // size)), []).append(first)
-            merged = True
+            grown.add(first)
         order = sorted(range(len(kept)), key=lambda index: -kept[index].n)
         groups = [kept[index] for index in order]
         places = [kept_places[index] for index in order]
+        near = (first_near(*kept_places[i], buckets, kept_places, skip=i) for i in grown)
+        if all(index is None for index in near):
+            break
     return groups
 
 
