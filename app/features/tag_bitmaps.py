@@ -185,37 +185,66 @@ class Snapshot:
         if not positions:
             return {}
         at = np.frombuffer(positions.to_array(), dtype=np.uint32)
-        size = cells_per_world(zoom)
-        gx = np.floor(self.mx[at] * size).astype(np.int64)
-        gy = np.floor(self.my[at] * size).astype(np.int64)
+        x, y, ids = self.x[at], self.y[at], self.ids[at]
+        if zoom <= GRID_ZOOM:
+            # The positions are in the order of the grid's cells, and each of the grid's
+            # cells lies in one cell of ``zoom``: first the grid's cells, then theirs.
+            keys = self.keys[at]
+            parts = _reduced(np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]), x, y, ids)
+            shift = GRID_ZOOM - zoom
+            first = keys[parts[0]]
+            gx, gy = (first // _GRID) >> shift, (first % _GRID) >> shift
+            _, x, y, west, south, east, north, ids = parts
+            counts = np.diff(np.r_[parts[0], len(at)])
+        else:
+            size = cells_per_world(zoom)
+            gx = np.floor(self.mx[at] * size).astype(np.int64)
+            gy = np.floor(self.my[at] * size).astype(np.int64)
+            counts = np.ones(len(at), dtype=np.int64)
+            west, south, east, north = x, y, x, y
+        # Group by (gx, gy): a radix sort of a view's few hundred cells.
         gx0, gy0 = int(gx.min()), int(gy.min())
         height = int(gy.max()) - gy0 + 1
         keys = (gx - gx0) * height + (gy - gy0)  # sorts as (gx, gy)
-        if int(keys.max()) < 2**16:  # a view's few hundred cells: a radix sort
+        if int(keys.max()) < 2**16:
             keys = keys.astype(np.uint16)
         order = np.argsort(keys, kind="stable")
-        keys, at = keys[order], at[order]
+        keys = keys[order]
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        counts = np.diff(np.r_[starts, len(keys)])
-        x, y, ids = self.x[at], self.y[at], self.ids[at]
+        totals = np.add.reduceat(counts[order], starts)
         columns = (
-            np.add.reduceat(x, starts),
-            np.add.reduceat(y, starts),
-            np.minimum.reduceat(x, starts),
-            np.minimum.reduceat(y, starts),
-            np.maximum.reduceat(x, starts),
-            np.maximum.reduceat(y, starts),
-            np.minimum.reduceat(ids, starts),
+            np.add.reduceat(x[order], starts),
+            np.add.reduceat(y[order], starts),
+            np.minimum.reduceat(west[order], starts),
+            np.minimum.reduceat(south[order], starts),
+            np.maximum.reduceat(east[order], starts),
+            np.maximum.reduceat(north[order], starts),
+            np.minimum.reduceat(ids[order], starts),
         )
         cell = keys[starts].astype(np.int64)
         cell_x, cell_y = (cell // height + gx0).tolist(), (cell % height + gy0).tolist()
         rows = zip(
-            cell_x, cell_y, counts.tolist(), *(column.tolist() for column in columns), strict=True
+            cell_x, cell_y, totals.tolist(), *(column.tolist() for column in columns), strict=True
         )
         return {
             (gx, gy): Cell(n, sx, sy, west, south, east, north, first if n == 1 else None)
             for gx, gy, n, sx, sy, west, south, east, north, first in rows
         }
+
+
+def _reduced(starts: np.ndarray, x: np.ndarray, y: np.ndarray, ids: np.ndarray) -> tuple:
+    """For runs beginning at ``starts``: the starts, then the sums of ``x`` and ``y``, their
+    minimums, their maximums, and the smallest id."""
+    return (
+        starts,
+        np.add.reduceat(x, starts),
+        np.add.reduceat(y, starts),
+        np.minimum.reduceat(x, starts),
+        np.minimum.reduceat(y, starts),
+        np.maximum.reduceat(x, starts),
+        np.maximum.reduceat(y, starts),
+        np.minimum.reduceat(ids, starts),
+    )
 
 
 def _below(value: float) -> int:
