@@ -526,17 +526,17 @@ def point_features(
     f: EmployerFilter,
     *,
     marker: bool = False,
-    places: dict[int, tuple[float, float]] | None = None,
+    known: list[tag_bitmaps.Point] | None = None,
 ) -> list[dict]:
     """The employers ``ids`` as GeoJSON point features with their public properties, by id,
     from rows (no ORM objects); with ``marker``, only what a marker needs (id, slug, name and
     the distance from the filter's place: a street view's 500 employers in a quarter of the
-    bytes and the time). ``places``: each id's longitude and latitude where they are known
-    already (from the tag bitmaps, or a cluster of one)."""
+    bytes and the time). ``known``: the employers ``ids`` from the tag bitmaps, with what a
+    marker shows."""
     if not ids:
         return []
     if marker:
-        return _marker_features(ids, f, places)
+        return _marker_features(ids, f, known)
     family = (
         select(
             func.array_agg(
@@ -614,28 +614,23 @@ def _point(company_id: int, x: float, y: float, properties: dict, metres) -> dic
     }
 
 
-#: What markers show, without a distance (plain statements: the hot path of a street view's
-#: 500 markers, about 3 ms instead of 7 through a select of the ORM's columns); the names
-#: alone where the positions are known.
+#: What markers show, without a distance (a plain statement: the hot path of a view's
+#: single employers, without the ORM's columns).
 _MARKERS = text(
     "SELECT id, slug, name, ST_X(location), ST_Y(location) FROM companies"
     " WHERE id = ANY(:ids) ORDER BY id"
 )
-_MARKER_NAMES = text("SELECT id, slug, name FROM companies WHERE id = ANY(:ids) ORDER BY id")
 
 
 def _marker_features(
-    ids: list[int], f: EmployerFilter, places: dict[int, tuple[float, float]] | None
+    ids: list[int], f: EmployerFilter, known: list[tag_bitmaps.Point] | None
 ) -> list[dict]:
     distance = spatial.distance_column(Company.location, f)
     if distance is None:
-        if places is None:
+        if known is None:
             rows = db.session.execute(_MARKERS, {"ids": ids}).all()
-        else:
-            rows = [
-                (company_id, slug, name, *places[company_id])
-                for company_id, slug, name in db.session.execute(_MARKER_NAMES, {"ids": ids}).all()
-            ]
+        else:  # a street view's 500 markers from the bitmaps: no row read
+            rows = [(p.id, p.slug, p.name, p.x, p.y) for p in known]
         return [
             _point(company_id, x, y, {"id": company_id, "slug": slug, "name": name}, None)
             for company_id, slug, name, x, y in rows
@@ -646,7 +641,7 @@ def _marker_features(
         _as_is(Company.name),
         func.ST_X(Company.location),
         func.ST_Y(Company.location),
-        distance if distance is not None else literal(None),
+        distance,
     ).where(Company.id == func.any(literal(ids, ARRAY(Integer))))
     return [
         _point(company_id, x, y, {"id": company_id, "slug": slug, "name": name}, metres)
@@ -692,13 +687,13 @@ def map_data(f: EmployerFilter, settings) -> dict:
     cells, total, matched, ids = found
     if cells is not None and total > settings.threshold:
         return _clustered(cells, f, zoom, settings, total, matched, marker)
-    places = None
+    known = None
     if ids is None:
         ids = point_ids(f, settings.limit)
-    else:  # from the bitmaps, with their places
-        places = dict(ids)
-        ids = list(places)
-    features = point_features(ids, f, marker=marker, places=places)
+    else:  # from the bitmaps, with what their markers show
+        known = ids
+        ids = [point.id for point in known]
+    features = point_features(ids, f, marker=marker, known=known)
     if f.zoom is not None and zoom < settings.max_zoom:
         features = _merge_overlapping(features, zoom)
     return collection(features, f, settings, total, matched, False, total > settings.limit)
@@ -741,7 +736,7 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
     """For a filter of tags only (none, one or several), when this process's tag bitmaps are
     of the current generation (:mod:`app.features.tag_bitmaps`): (cells, total, matched,
     None) when the answer is clustered, else (None, total, matched, the first
-    ``settings.limit`` employers in the view by id, as (id, (longitude, latitude))). One
+    ``settings.limit`` employers in the view by id, as :class:`tag_bitmaps.Point`). One
     tag (or none) with more than :data:`STORED_CELLS_FROM` employers in a view the stored
     cells serve: the view's interior from the stored cells, its edge from the bitmaps. None:
     answer from the database (a name search, a place, proximity to features that expire; or

@@ -3,8 +3,10 @@ answered from the process's bitmaps gives the same answer as the database, and a
 snapshot is never used once a change has committed after it was loaded. No timings here."""
 
 import copy
+import dataclasses
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
 from app.features import map_index, pipeline, tag_bitmaps
@@ -149,6 +151,51 @@ def test_one_tag_in_a_view_of_many_comes_from_the_stored_cells(
                 assert not stored_cells, (query, bbox, zoom)
             database = query in NOT_TAGS or (stored and not interior)
             assert bool(asked) == database, (query, bbox, zoom)
+
+
+def test_markers_from_the_bitmaps_show_what_the_database_holds(app, employers, bitmaps):
+    """Single employers' markers (``properties=marker``, a street view) come from the
+    snapshot with their slugs and names, also names that are not ASCII, and a rename is
+    shown at once (the snapshot predates it) and by the next snapshot."""
+    markers = dataclasses.replace(SETTINGS, properties="marker", limit=7)
+    with app.test_request_context():
+        renamed = db.session.scalars(
+            select(Company).where(Company.status == CompanyStatus.PUBLISHED).order_by(Company.id)
+        ).first()
+        renamed.name = "Çiçek Bäckerei ✓"
+        db.session.commit()
+
+        def answers():
+            return {
+                (query, bbox): map_index.map_data(_filter(query, bbox, 17), markers)
+                for query in FILTERS
+                if query not in NOT_TAGS
+                for bbox in BBOXES
+            }
+
+        expected = answers()
+        bitmaps.reload(wait=True)
+        found = answers()
+        assert found == expected
+        names = {
+            feature["properties"]["name"]
+            for answer in found.values()
+            for feature in answer["features"]
+        }
+        assert "Çiçek Bäckerei ✓" in names
+        assert any(answer["limited"] for answer in found.values())
+
+        renamed = db.session.get(Company, renamed.id)
+        renamed.name = "Blumen Yılmaz"
+        db.session.commit()
+        for snapshot_loaded in (False, True):
+            if snapshot_loaded:
+                bitmaps.reload(wait=True)
+            assert (tag_bitmaps.current() is not None) == snapshot_loaded
+            answer = map_index.map_data(_filter("", None, 17), markers)
+            first = answer["features"][0]["properties"]
+            assert (first["id"], first["name"]) == (renamed.id, "Blumen Yılmaz")
+            assert first["slug"] == renamed.slug
 
 
 def test_a_snapshot_is_not_used_after_a_change_until_it_is_loaded_again(

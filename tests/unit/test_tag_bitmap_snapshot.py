@@ -5,6 +5,7 @@ groups them as the map index does. Compared with a plain test of every point."""
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +41,22 @@ TAGS = {
     "z:micro": IDS[rng.random(len(IDS)) < 0.5],
     "f:part_time": IDS[::7],
 }
-SNAPSHOT = tag_bitmaps.build(1, IDS, X, Y, MX, MY, ((tag, list(ids)) for tag, ids in TAGS.items()))
+#: Slugs and names, some of them not ASCII (their UTF-8 lengths differ from their lengths).
+SLUGS = [f"arbeitgeber-{i}" for i in IDS.tolist()]
+NAMES = [f"Bäckerei Nr. {i}" if i % 2 else f"Şirket {i} ✓" for i in IDS.tolist()]
+
+
+def _labels(slugs: list[str], names: list[str]) -> tag_bitmaps.Labels:
+    return tag_bitmaps.Labels.of(
+        [len(s.encode()) for s in slugs],
+        [len(n.encode()) for n in names],
+        "".join(s + n for s, n in zip(slugs, names, strict=True)).encode(),
+    )
+
+
+SNAPSHOT = tag_bitmaps.build(
+    1, IDS, X, Y, MX, MY, ((tag, list(ids)) for tag, ids in TAGS.items()), _labels(SLUGS, NAMES)
+)
 
 GROUPS = (
     [],
@@ -137,18 +153,28 @@ def test_the_cells_count_and_sum_the_points_of_each_cell():
         assert cell.only_id == (int(IDS[members[0]]) if len(members) == 1 else None)
 
 
-def test_the_smallest_ids_come_first_with_their_places():
+def test_the_smallest_ids_come_first_with_their_places_and_labels():
     everyone = SNAPSHOT.select([])
-    place = {int(i): (float(x), float(y)) for i, x, y in zip(IDS, X, Y, strict=True)}
-    expected = [(i, place[i]) for i in sorted(place)]
+    point = {
+        int(i): (int(i), float(x), float(y), slug, name)
+        for i, x, y, slug, name in zip(IDS, X, Y, SLUGS, NAMES, strict=True)
+    }
+    expected = [point[i] for i in sorted(point)]
     assert SNAPSHOT.smallest(everyone, 5) == expected[:5]
     assert SNAPSHOT.smallest(everyone, 10_000) == expected
     tagged = sorted(int(i) for i in TAGS["s:F"])
     found = SNAPSHOT.smallest(SNAPSHOT.select([("any", ["s:F"])]), 3)
-    assert found == [(i, place[i]) for i in tagged[:3]]
+    assert found == [point[i] for i in tagged[:3]]
+
+
+def test_labels_that_do_not_match_are_refused():
+    with pytest.raises(ValueError, match="labels"):
+        tag_bitmaps.Labels.of([3], [4], b"abcdef")
+    with pytest.raises(ValueError, match="labels"):
+        tag_bitmaps.build(1, IDS[:2], X[:2], Y[:2], MX[:2], MY[:2], (), _labels(["a"], ["b"]))
 
 
 def test_an_empty_snapshot_finds_nothing():
-    empty = tag_bitmaps.build(1, [], [], [], [], [], ())
+    empty = tag_bitmaps.build(1, [], [], [], [], [], (), _labels([], []))
     assert len(empty.in_view(empty.select([]), (7.0, 51.5, 7.4, 51.7))) == 0
     assert empty.cells(empty.select([]), 9) == []
