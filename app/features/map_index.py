@@ -521,22 +521,15 @@ def point_ids(f: EmployerFilter, limit: int) -> list[int]:
     return list(db.session.scalars(query.order_by(P.company_id).limit(limit)))
 
 
-def point_features(
-    ids: list[int],
-    f: EmployerFilter,
-    *,
-    marker: bool = False,
-    known: list[tag_bitmaps.Point] | None = None,
-) -> list[dict]:
+def point_features(ids: list[int], f: EmployerFilter, *, marker: bool = False) -> list[dict]:
     """The employers ``ids`` as GeoJSON point features with their public properties, by id,
     from rows (no ORM objects); with ``marker``, only what a marker needs (id, slug, name and
     the distance from the filter's place: a street view's 500 employers in a quarter of the
-    bytes and the time). ``known``: the employers ``ids`` from the tag bitmaps, with what a
-    marker shows."""
+    bytes and the time), without a place from the tag bitmaps where they are current."""
     if not ids:
         return []
     if marker:
-        return _marker_features(ids, f, known)
+        return _marker_features(ids, f)
     family = (
         select(
             func.array_agg(
@@ -622,15 +615,15 @@ _MARKERS = text(
 )
 
 
-def _marker_features(
-    ids: list[int], f: EmployerFilter, known: list[tag_bitmaps.Point] | None
-) -> list[dict]:
+def _marker_features(ids: list[int], f: EmployerFilter) -> list[dict]:
     distance = spatial.distance_column(Company.location, f)
     if distance is None:
-        if known is None:
+        snapshot = tag_bitmaps.current()
+        points = snapshot.points(ids) if snapshot is not None else None
+        if points is None:
             rows = db.session.execute(_MARKERS, {"ids": ids}).all()
-        else:  # a street view's 500 markers from the bitmaps: no row read
-            rows = [(p.id, p.slug, p.name, p.x, p.y) for p in known]
+        else:  # a street view's 500 markers, a town view's single ones: no row read
+            rows = [(p.id, p.slug, p.name, p.x, p.y) for p in points]
         return [
             _point(company_id, x, y, {"id": company_id, "slug": slug, "name": name}, None)
             for company_id, slug, name, x, y in rows
@@ -687,13 +680,9 @@ def map_data(f: EmployerFilter, settings) -> dict:
     cells, total, matched, ids = found
     if cells is not None and total > settings.threshold:
         return _clustered(cells, f, zoom, settings, total, matched, marker)
-    known = None
     if ids is None:
         ids = point_ids(f, settings.limit)
-    else:  # from the bitmaps, with what their markers show
-        known = ids
-        ids = [point.id for point in known]
-    features = point_features(ids, f, marker=marker, known=known)
+    features = point_features(ids, f, marker=marker)
     if f.zoom is not None and zoom < settings.max_zoom:
         features = _merge_overlapping(features, zoom)
     return collection(features, f, settings, total, matched, False, total > settings.limit)
@@ -736,11 +725,11 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
     """For a filter of tags only (none, one or several), when this process's tag bitmaps are
     of the current generation (:mod:`app.features.tag_bitmaps`): (cells, total, matched,
     None) when the answer is clustered, else (None, total, matched, the first
-    ``settings.limit`` employers in the view by id, as :class:`tag_bitmaps.Point`). One
-    tag (or none) with more than :data:`STORED_CELLS_FROM` employers in a view the stored
-    cells serve: the view's interior from the stored cells, its edge from the bitmaps. None:
-    answer from the database (a name search, a place, proximity to features that expire; or
-    one tag with that many employers and no view)."""
+    ``settings.limit`` employers in the view by id). One tag (or none) with more than
+    :data:`STORED_CELLS_FROM` employers in a view the stored cells serve: the view's interior
+    from the stored cells, its edge from the bitmaps. None: answer from the database (a name
+    search, a place, proximity to features that expire; or one tag with that many employers
+    and no view)."""
     if f.text or f.near or any(expiring(kind) for kind, _ in f.proximity):
         return None
     snapshot = tag_bitmaps.current()
@@ -767,4 +756,4 @@ def _from_bitmaps(f: EmployerFilter, zoom: int, settings) -> tuple | None:
         return cells, total, len(selected), None
     if clustered and total > settings.threshold:
         return snapshot.cells(shown, zoom), total, len(selected), None
-    return None, total, len(selected), snapshot.smallest(shown, settings.limit)
+    return None, total, len(selected), snapshot.smallest_ids(shown, settings.limit)

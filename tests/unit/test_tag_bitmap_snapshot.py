@@ -153,18 +153,25 @@ def test_the_cells_count_and_sum_the_points_of_each_cell():
         assert cell.only_id == (int(IDS[members[0]]) if len(members) == 1 else None)
 
 
-def test_the_smallest_ids_come_first_with_their_places_and_labels():
+def test_the_smallest_ids_come_first():
     everyone = SNAPSHOT.select([])
+    assert SNAPSHOT.smallest_ids(everyone, 5) == sorted(IDS.tolist())[:5]
+    assert SNAPSHOT.smallest_ids(everyone, 10_000) == sorted(IDS.tolist())
+    tagged = SNAPSHOT.select([("any", ["s:F"])])
+    assert SNAPSHOT.smallest_ids(tagged, 3) == sorted(TAGS["s:F"].tolist())[:3]
+
+
+def test_employers_come_with_their_places_and_labels_by_id():
     point = {
         int(i): (int(i), float(x), float(y), slug, name)
         for i, x, y, slug, name in zip(IDS, X, Y, SLUGS, NAMES, strict=True)
     }
-    expected = [point[i] for i in sorted(point)]
-    assert SNAPSHOT.smallest(everyone, 5) == expected[:5]
-    assert SNAPSHOT.smallest(everyone, 10_000) == expected
-    tagged = sorted(int(i) for i in TAGS["s:F"])
-    found = SNAPSHOT.smallest(SNAPSHOT.select([("any", ["s:F"])]), 3)
-    assert found == [point[i] for i in tagged[:3]]
+    wanted = [int(i) for i in rng.permutation(IDS)[:50]]
+    assert SNAPSHOT.points(wanted) == [point[i] for i in wanted]
+    assert SNAPSHOT.points(sorted(point)) == [point[i] for i in sorted(point)]
+    # An id it does not hold (between two, below all, above all): None.
+    for missing in (int(IDS[0]) + 1, 0, int(IDS.max()) + 1):
+        assert SNAPSHOT.points([int(IDS[1]), missing]) is None
 
 
 def test_labels_that_do_not_match_are_refused():
