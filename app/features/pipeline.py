@@ -226,19 +226,22 @@ def screen_pixels(lon: float, lat: float, zoom: int) -> tuple[float, float]:
 
 def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) -> list[_Group]:
     """Merge map items whose centres lie closer than ``pixels`` both horizontally and vertically
-    at ``zoom`` (their markers would overlap), until no two do. Counts add up exactly.
+    at ``zoom`` (their markers would overlap), until no two do. Counts add up exactly; the
+    largest come first.
 
-    Largest first, each item joins the first kept item it overlaps; kept items are found
-    through buckets twice ``pixels`` wide, so an item looks into four of them: its own and
-    the neighbours on the sides of the bucket's middle it lies on. After a pass, only the
-    items that grew (and moved) can overlap another: when none does, no pass is needed."""
+    Largest first, each item joins the first kept item it overlaps. An item that grew moves
+    (to its members' mean) and may then overlap another kept item: the two are merged, until
+    it overlaps none. Only a moved item can come to overlap another, so when every item is
+    placed, no two overlap, in one pass. Kept items are found through buckets twice
+    ``pixels`` wide: an item looks into four of them, its own and the neighbours on the sides
+    of the bucket's middle it lies on."""
     size = 2 * pixels
-    groups = sorted(groups, key=lambda g: -g.n)
-    # Screen positions, computed once per item and again only for an item that grew.
-    places = [screen_pixels(g.lon, g.lat, zoom) for g in groups]
+    kept: list[_Group | None] = []
+    places: list[tuple[float, float]] = []
+    buckets: dict[tuple[int, int], list[int]] = {}
 
-    def first_near(gx: float, gy: float, buckets: dict, kept_places: list, skip=None):
-        """The smallest index of a kept item closer than ``pixels`` to (gx, gy), or None."""
+    def first_near(gx: float, gy: float, skip: int = -1) -> int | None:
+        """The first kept item (but ``skip``) closer than ``pixels`` to (gx, gy), or None."""
         bx, by = int(gx // size), int(gy // size)
         nx = bx - 1 if gx - bx * size < pixels else bx + 1
         ny = by - 1 if gy - by * size < pixels else by + 1
@@ -246,37 +249,38 @@ def merge_close(groups: list[_Group], zoom: int, pixels: float = MARKER_PIXELS) 
         for bucket in ((bx, by), (nx, by), (bx, ny), (nx, ny)):
             for index in buckets.get(bucket, ()):
                 if (first is None or index < first) and index != skip:
-                    ox, oy = kept_places[index]
+                    ox, oy = places[index]
                     if abs(gx - ox) < pixels and abs(gy - oy) < pixels:
                         first = index
         return first
 
-    while len(groups) > 1:
-        kept: list[_Group] = []
-        kept_places: list[tuple[float, float]] = []
-        buckets: dict[tuple[int, int], list[int]] = {}
-        grown: set[int] = set()
-        for group, (gx, gy) in zip(groups, places, strict=True):
-            first = first_near(gx, gy, buckets, kept_places)
-            if first is None:
-                buckets.setdefault((int(gx // size), int(gy // size)), []).append(len(kept))
-                kept.append(group)
-                kept_places.append((gx, gy))
-                continue
-            other = kept[first]
-            ox, oy = kept_places[first]
-            buckets[(int(ox // size), int(oy // size))].remove(first)
-            other.absorb(group)
-            ox, oy = kept_places[first] = screen_pixels(other.lon, other.lat, zoom)
-            buckets.setdefault((int(ox // size), int(oy // size)), []).append(first)
-            grown.add(first)
-        order = sorted(range(len(kept)), key=lambda index: -kept[index].n)
-        groups = [kept[index] for index in order]
-        places = [kept_places[index] for index in order]
-        near = (first_near(*kept_places[i], buckets, kept_places, skip=i) for i in grown)
-        if all(index is None for index in near):
-            break
-    return groups
+    def place(index: int, gx: float, gy: float) -> None:
+        places[index] = (gx, gy)
+        buckets.setdefault((int(gx // size), int(gy // size)), []).append(index)
+
+    def unplace(index: int) -> None:
+        gx, gy = places[index]
+        buckets[(int(gx // size), int(gy // size))].remove(index)
+
+    for group in sorted(groups, key=lambda g: -g.n):
+        gx, gy = screen_pixels(group.lon, group.lat, zoom)
+        target = first_near(gx, gy)
+        if target is None:
+            kept.append(group)
+            places.append((gx, gy))
+            place(len(kept) - 1, gx, gy)
+            continue
+        while group is not None:  # absorb, move, and absorb what the move overlaps
+            unplace(target)
+            kept[target].absorb(group)
+            place(target, *screen_pixels(kept[target].lon, kept[target].lat, zoom))
+            other = first_near(*places[target], skip=target)
+            group = None
+            if other is not None:
+                target, gone = min(target, other), max(target, other)
+                unplace(gone)
+                group, kept[gone] = kept[gone], None
+    return sorted((group for group in kept if group is not None), key=lambda g: -g.n)
 
 
 def _cluster_feature(group: _Group) -> dict:
