@@ -17,7 +17,7 @@ other, so a request's transaction that sees the same generation sees the same po
 request whose transaction sees another generation does not use the snapshot: it is answered
 from the database (:mod:`app.features.map_index`) while the process loads a new snapshot in a
 background thread. Nothing is shared between processes but the database; each builds its own
-snapshot from it (about 10 s at 1,000,000 employers, 1.3 s at 100,000; for its size see
+snapshot from it (about 15 s at 1,000,000 employers, 1.2 s at 100,000; for its size see
 docs/architecture.md).
 
 Markers too: the snapshot holds each employer's slug and name (what a marker shows, read from
