@@ -139,6 +139,7 @@ class Labels:
         return len(self.starts)
 
     def slug_and_name(self, row: int) -> tuple[str, str]:
+        """The slug and name of ``row``."""
         start = int(self.starts[row])
         middle = start + int(self.slug_lengths[row])
         end = middle + int(self.name_lengths[row])
