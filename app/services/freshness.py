@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Interval, and_, func, literal, not_, select
+from sqlalchemy import ColumnElement, Interval, and_, func, literal, not_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -177,13 +178,25 @@ def confirm(company: Company, now: datetime | None = None) -> None:
                 raise
 
 
-def _remind(company: Company, now: datetime, actor: StaffUser | None) -> None:
+def _remind(company: Company, now: datetime, actor: StaffUser | None) -> bool:
     """Mail one reminder; its record, the reminder time and the audit entry commit together
-    (the mail goes out after the commit)."""
+    (the mail goes out after the commit). False, and nothing done, when the entry changed
+    since it was read.
+
+    A reminder is no edit: the time is set without raising the entry's version, so a curator
+    editing the entry meanwhile does not get a false conflict."""
     reminder = mail.compose("reminder", company=company)
     before = _values(company)
-    company.reminder_sent_at = now
-    db.session.flush()
+    table = Company.__table__
+    changed = db.session.execute(
+        update(table)
+        .where(table.c.id == company.id, table.c.version == company.version)
+        .values(reminder_sent_at=now)
+    )
+    if changed.rowcount != 1:
+        db.session.rollback()
+        return False
+    set_committed_value(company, "reminder_sent_at", now)
     audit.record(
         "remind",
         company,
@@ -194,6 +207,7 @@ def _remind(company: Company, now: datetime, actor: StaffUser | None) -> None:
     )
     mail.queue(reminder)
     db.session.commit()
+    return True
 
 
 def send_reminders(actor: StaffUser | None = None, now: datetime | None = None) -> ReminderReport:
@@ -213,11 +227,8 @@ def send_reminders(actor: StaffUser | None = None, now: datetime | None = None) 
         if not company.contact_email:
             report.no_address.append(company)
             continue
-        try:
-            _remind(company, now, actor)
-        except StaleDataError:
-            db.session.rollback()
+        if _remind(company, now, actor):
+            report.sent.append(company)
+        else:
             report.skipped.append(company)
-            continue
-        report.sent.append(company)
     return report

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from app.extensions import db
 from app.models import AuditEntry, Company, CompanyStatus, OutboxMessage
 from app.services import freshness, tokens
+from tests.staff_helpers import version_in
 
 CONFIRM_PATH = re.compile(r"https?://[^/\s]+(/mitmachen/bestaetigen/[^\s]+)")
 EDIT_PATH = re.compile(r"https?://[^/\s]+(/mitmachen/aendern/[^\s]+)")
@@ -288,3 +289,49 @@ def test_freshness_page_lists_the_three_groups_and_sends_reminders(app, client, 
     archived = auth.post(f"/agentur/eintraege/{flagged}/archivieren", {"version": str(version)})
     assert archived.status_code == 303
     assert company(app, flagged).status is CompanyStatus.ARCHIVED
+
+
+def test_a_reminder_leaves_a_curators_open_edit_without_a_conflict(app, client, auth, make_company):
+    """A reminder sets its time without raising the entry's version: a curator who opened
+    the entry before it was sent saves without a false conflict, and the time stays."""
+    entry = make_company("Bäckerei Frisch", contact_email="inhaber@frisch.test")
+    set_times(app, entry, confirmed_at=ago(13))
+    auth.login()
+    page = client.get(f"/agentur/eintraege/{entry}").get_data(as_text=True)
+    version = version_in(page)
+    with app.test_request_context():
+        assert [c.id for c in freshness.send_reminders().sent] == [entry]
+    assert company(app, entry).version == int(version)
+    response = auth.post(
+        f"/agentur/eintraege/{entry}/archivieren", {"version": version, "reason": "Zu."}
+    )
+    assert response.status_code == 303
+    archived = company(app, entry)
+    assert archived.status is CompanyStatus.ARCHIVED
+    assert archived.reminder_sent_at is not None
+    assert [action for action, _ in audit_actions(app, entry)] == ["remind", "archive"]
+
+
+def test_an_entry_changed_after_it_was_listed_is_skipped(app, make_company, monkeypatch):
+    """Changed by someone else between the list of due entries and its reminder: no mail,
+    no reminder time, reported as skipped (it stays due)."""
+    entry = make_company("Tischlerei Span", contact_email="post@span.test")
+    set_times(app, entry, confirmed_at=ago(13))
+    listed = freshness.due
+
+    def then_changed(now):
+        found = listed(now)
+        with app.app_context():  # another session: a curator's save
+            other = db.session.get(Company, entry)
+            other.description = "Neu beschrieben."
+            db.session.commit()
+        return found
+
+    monkeypatch.setattr(freshness, "due", then_changed)
+    with app.test_request_context():
+        report = freshness.send_reminders()
+        assert report.sent == [] and [c.id for c in report.skipped] == [entry]
+    monkeypatch.undo()
+    assert outbox(app) == []
+    assert company(app, entry).reminder_sent_at is None
+    assert states(app)["due"] == {"Tischlerei Span"}
