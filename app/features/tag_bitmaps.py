@@ -258,10 +258,10 @@ class Snapshot:
         ):
             return None
         at = self.by_id[found]
-        x, y = self.x[at].tolist(), self.y[at].tolist()
+        rows = zip(ids, self.x[at].tolist(), self.y[at].tolist(), at.tolist(), strict=True)
         return [
             Point(company_id, x, y, *self.labels.slug_and_name(position))
-            for company_id, x, y, position in zip(ids, x, y, at.tolist(), strict=True)
+            for company_id, x, y, position in rows
         ]
 
     def cells(self, positions: BitMap, zoom: int) -> list:
@@ -384,7 +384,7 @@ def build(
         tag: FrozenBitMap(_bitmap(np.sort(position[np.asarray(tagged, dtype=np.int64)])))
         for tag, tagged in members
     }
-    by_id = np.argsort(ids[order], kind="stable")
+    sorted_ids = np.sort(ids)
     return Snapshot(
         generation,
         tags,
@@ -393,8 +393,8 @@ def build(
         keys[order],
         *(np.asarray(column, dtype=np.float64)[order] for column in (x, y, mx, my)),
         labels.take(order),
-        ids[order][by_id].astype(_smallest(int(ids.max()) if len(ids) else 0)),
-        by_id.astype(np.uint32),
+        sorted_ids.astype(_smallest(int(ids.max()) if len(ids) else 0)),
+        position[sorted_ids].astype(np.uint32),
     )
 
 
