@@ -9,7 +9,15 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cache_policy, contact, i18n, modules, security_headers
+from app import (
+    cache_policy,
+    compression,
+    contact,
+    i18n,
+    modules,
+    request_limits,
+    security_headers,
+)
 from app.config import PROJECT_ROOT, load_settings
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.features import tag_bitmaps
@@ -36,9 +44,13 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
     app.jinja_env.globals["module_preloads"] = modules.preloads
-    # First, so that it runs after every other after_request function and sees their cookies.
+    # First, so that compression runs after every other after_request function.
+    compression.init_app(app)
+    # Next, so that it runs after the others but compression and sees their cookies.
     cache_policy.init_app(app)
     contact.init_app(app)
+    # Before the extensions, so that no before_request function reads a body unlimited.
+    request_limits.init_app(app)
     register_extensions(app)
     tag_bitmaps.init_app(app)
     security_headers.init_app(app)
@@ -86,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
         app_shell,
         boundaries,
         confirm,
+        csp_report,
         curation,
         dashboard,
         embed,
@@ -108,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = Int4Converter
     app.register_blueprint(public.bp)
     app.register_blueprint(app_shell.bp)  # the manifest, /sw.js and /offline
+    app.register_blueprint(csp_report.bp)
     app.register_blueprint(shortlist.bp)
     app.register_blueprint(events.bp, url_prefix="/veranstaltungen")
     app.register_blueprint(registration.bp, url_prefix="/veranstaltungen")

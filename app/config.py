@@ -265,7 +265,11 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         # in the test suite but for the tests that switch it on (each test loads its own).
         "MAP_BITMAPS": _flag(raw, "MAP_BITMAPS", default=app_env != "testing"),
         "REGION": region,
+        # The whole body of a request (an upload's file included), the text fields of a form
+        # together, and the number of a form's fields: beyond them the answer is 413.
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 500 * 1024,
+        "MAX_FORM_PARTS": 1000,
         "CLUSTER_THRESHOLD": cluster_threshold,
         "CLUSTER_MAX_ZOOM": 15,
         "MAP_FEATURE_LIMIT": map_feature_limit,

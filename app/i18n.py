@@ -45,9 +45,21 @@ LANGUAGE_NAMES = {
     "uk": "Українська",
 }
 
-#: Blueprints whose pages jobseekers use: offered in every language.
+#: Blueprints whose pages jobseekers use: offered in every language (``csp_report`` takes
+#: their browsers' reports, and its errors speak their language).
 JOBSEEKER_BLUEPRINTS = frozenset(
-    {"public", "events", "registration", "api", "embed", "region", "shortlist", "alerts", "pwa"}
+    {
+        "public",
+        "events",
+        "registration",
+        "api",
+        "embed",
+        "region",
+        "shortlist",
+        "alerts",
+        "pwa",
+        "csp_report",
+    }
 )
 #: Blueprints for businesses and staff: German and English.
 GERMAN_ENGLISH_BLUEPRINTS = frozenset(

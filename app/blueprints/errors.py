@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,17 @@ def register(app: Flask) -> None:
         error.description = _(
             "Zu viele Anfragen in kurzer Zeit. Bitte warten Sie einen Moment und versuchen Sie "
             "es dann noch einmal."
+        )
+        return http_error(error)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        error.description = _(
+            "Die gesendeten Daten sind zu groß: eine Datei darf höchstens %(megabytes)d MB "
+            "groß sein, die Texte eines Formulars zusammen höchstens %(kilobytes)d KB. Bitte "
+            "gehen Sie zurück, kürzen Sie Ihre Eingabe oder wählen Sie eine kleinere Datei.",
+            megabytes=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+            kilobytes=app.config["MAX_FORM_MEMORY_SIZE"] // 1024,
         )
         return http_error(error)
 

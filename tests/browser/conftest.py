@@ -2,6 +2,13 @@
 
 Tiles are answered by the test itself (a 1×1 PNG), so no test reaches the network; every request
 the page makes is recorded on ``page.requests``.
+
+Every browser context a test opens (through ``browser.new_context``/``new_page`` or the ``page``
+fixture) watches for Content-Security-Policy violations in every frame; a test during which the
+browser blocked anything fails (:func:`no_csp_violations`). So every page any browser test
+visits is also a test of the policy. (Write ``wait_for_function`` predicates as functions,
+``"() => …"``: Playwright turns a bare expression into code with ``eval``, which the policy
+blocks.)
 """
 
 import base64
@@ -22,6 +29,56 @@ PNG_1X1 = base64.b64decode(
 )
 
 
+#: Runs in every frame before its own scripts: each violation becomes a console message.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked `
+    + `${event.blockedURI || "inline code"} on ${event.documentURI} line ${event.lineNumber}`);
+});
+"""
+#: The violations seen since the current test started.
+CSP_VIOLATIONS: list[str] = []
+
+
+def watch_csp(context):
+    """Record ``context``'s CSP violations in :data:`CSP_VIOLATIONS`."""
+    context.add_init_script(CSP_LISTENER)
+
+    def on_console(message):
+        if message.text.startswith("CSP violation:"):
+            CSP_VIOLATIONS.append(message.text)
+
+    context.on("console", on_console)
+    return context
+
+
+class CspWatchingBrowser:
+    """Playwright's browser, whose every new context watches for CSP violations."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **kwargs):
+        return watch_csp(self._browser.new_context(**kwargs))
+
+    def new_page(self, **kwargs):
+        context = self.new_context(**kwargs)
+        page = context.new_page()
+        page.on("close", lambda _page: context.close())
+        return page
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    """Fail a browser test during which the browser blocked anything under the policy."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, "Content-Security-Policy violations:\n" + "\n".join(CSP_VIOLATIONS)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
@@ -38,7 +95,7 @@ def browser():
                 "--no-first-run",
             ],
         )
-        yield browser
+        yield CspWatchingBrowser(browser)
         browser.close()
 
 

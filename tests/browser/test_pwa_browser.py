@@ -58,7 +58,7 @@ def page(live_server, page):
 def installed(page, url):
     """Open ``url`` and wait until the service worker controls the page."""
     page.goto(url)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
 
 
 def cached_urls(page) -> list[str]:
@@ -342,7 +342,7 @@ def test_a_new_version_waits_until_the_user_reloads(app, page, live_server, know
         ]
         with page.expect_navigation():
             button.click()
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
         page.wait_for_function(
             "(old) => caches.keys().then((names) => !names.some((n) => n.includes(old)))",
             arg=old,

@@ -43,11 +43,11 @@ def test_a_baker_finds_sector_and_occupation_by_typing_baecker(page, live_server
 def test_start_page_search_box_sets_the_sector_select(page, live_server):
     page.goto(f"{live_server}/")
     box = page.locator("#vocabulary-search")
-    page.wait_for_function("document.getElementById('vocabulary-search').dataset.ready")
+    page.wait_for_function("() => document.getElementById('vocabulary-search').dataset.ready")
     assert box.is_visible()
     page.get_by_label("Beruf oder Branche suchen").fill("Baecker")
     page.wait_for_function(
-        "Number(document.getElementById('vocabulary-search').dataset.results) > 0"
+        "() => Number(document.getElementById('vocabulary-search').dataset.results) > 0"
     )
     options = page.locator("#vocabulary-suggestions [role=option]")
     first = options.first
@@ -59,7 +59,7 @@ def test_start_page_search_box_sets_the_sector_select(page, live_server):
 
     page.get_by_label("Beruf oder Branche suchen").fill("Elektirker")
     page.wait_for_function(
-        "Number(document.getElementById('vocabulary-search').dataset.results) > 0"
+        "() => Number(document.getElementById('vocabulary-search').dataset.results) > 0"
     )
     page.locator("#vocabulary-suggestions [role=option][data-kind=occupations]").first.click()
     assert page.locator("#f-occupation").input_value() == "26"

@@ -4,6 +4,7 @@ unbounded map data, an unlimited API and a talkative Server header."""
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import urllib.request
@@ -204,3 +205,33 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(database_u
 
         assert [from_client("198.51.100.1").status_code for _ in range(3)] == [200, 200, 429]
         assert from_client("198.51.100.2").status_code == 200  # another client, same proxy
+
+
+@pytest.mark.parametrize(
+    ("form", "content_type"),
+    [
+        ({f"field{n}": "x" for n in range(1001)}, "multipart/form-data"),
+        ({"name": "x" * (501 * 1024)}, "multipart/form-data"),
+        ({"name": "x" * (501 * 1024)}, "application/x-www-form-urlencoded"),
+    ],
+    ids=["too-many-fields", "too-much-text", "too-much-urlencoded-text"],
+)
+def test_an_oversized_form_is_a_413_with_a_german_message(client, form, content_type):
+    response = client.post("/mitmachen/start", data=form, content_type=content_type)
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "Die gesendeten Daten sind zu groß" in page
+    assert "höchstens 10 MB" in page and "höchstens 500 KB" in page
+
+
+def test_a_form_within_the_limits_is_not_refused(client):
+    for content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = {f"f{n}": "x" * 400 for n in range(999)}
+        response = client.post("/mitmachen/start", data=form, content_type=content_type)
+        assert response.status_code != 413, content_type
+
+
+def test_a_multipart_upload_may_be_larger_than_a_form(client):
+    file = (io.BytesIO(b"x" * (2 * 1024 * 1024)), "liste.csv")
+    response = client.post("/mitmachen/start", data={"file": file})
+    assert response.status_code != 413
