@@ -99,8 +99,9 @@ def _column_types(connection: Connection, table: str) -> dict[str, str]:
     return dict(rows.all())
 
 
-def table_digest(connection: Connection, table: str, columns: list[str]) -> tuple[int, str]:
-    """(row count, md5 of the sorted rows) of ``table`` read as ``columns``."""
+def table_rows(connection: Connection, table: str, columns: list[str]) -> list[tuple]:
+    """The rows of ``table`` as tuples of ``columns``, each value as text (geometries as hex
+    EWKB)."""
     types = _column_types(connection, table)
     schema, name = table.split(".", 1)
     expressions = [
@@ -109,11 +110,23 @@ def table_digest(connection: Connection, table: str, columns: list[str]) -> tupl
         else f'"{column}"::text'
         for column in columns
     ]
-    rows = connection.execute(
-        text(f'SELECT {", ".join(expressions)} FROM "{schema}"."{name}"')
-    ).all()
-    lines = sorted(repr(tuple(row)) for row in rows)
+    return [
+        tuple(row)
+        for row in connection.execute(
+            text(f'SELECT {", ".join(expressions)} FROM "{schema}"."{name}"')
+        )
+    ]
+
+
+def rows_digest(rows: list[tuple]) -> tuple[int, str]:
+    """(row count, md5 of the sorted rows)."""
+    lines = sorted(repr(row) for row in rows)
     return len(lines), hashlib.md5("\n".join(lines).encode(), usedforsecurity=False).hexdigest()
+
+
+def table_digest(connection: Connection, table: str, columns: list[str]) -> tuple[int, str]:
+    """(row count, md5 of the sorted rows) of ``table`` read as ``columns``."""
+    return rows_digest(table_rows(connection, table, columns))
 
 
 def database_digests(
