@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
         events,
         events_admin,
         freshness,
+        health,
         layers_admin,
         organisations,
         public,
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
 
     # Ids in URLs beyond PostgreSQL's integer range give 404 instead of an overflow (500).
     app.url_map.converters["int"] = Int4Converter
+    app.register_blueprint(health.bp)  # /healthz, /healthz/live, /healthz/ready
     app.register_blueprint(public.bp)
     app.register_blueprint(app_shell.bp)  # the manifest, /sw.js and /offline
     app.register_blueprint(shortlist.bp)

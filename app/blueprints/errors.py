@@ -56,6 +56,10 @@ def register(app: Flask) -> None:
         message = _(
             "Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut."
         )
+        # Kept by no cache (the service worker keeps only 200s anyway): the next request, once
+        # the database is back, gets the page. A new connection is tried on every request.
+        headers = {"Cache-Control": "no-store", "Retry-After": "30"}
         if _wants_json():
-            return jsonify({"error": "Service Unavailable", "message": message}), 503
-        return render_template("errors/unavailable.html", message=message), 503
+            body = jsonify({"error": "Service Unavailable", "message": message})
+            return body, 503, headers
+        return render_template("errors/unavailable.html", message=message), 503, headers
