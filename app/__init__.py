@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cache_policy, contact, i18n, modules, security_headers
+from app import cache_policy, contact, i18n, logs, modules, security_headers
 from app.config import PROJECT_ROOT, load_settings
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.features import tag_bitmaps
@@ -27,6 +28,11 @@ def create_app(config: Mapping | None = None) -> Flask:
         instance_path=settings["INSTANCE_PATH"],
     )
     app.config.update(settings)
+    if app.config["APP_ENV"] == "production":
+        # No debugger and no traceback outside development, whatever FLASK_DEBUG says (`flask
+        # run` reads it again after creating the app, to decide on Werkzeug's debugger).
+        app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+        os.environ["FLASK_DEBUG"] = "0"
     if app.config["PROXY_COUNT"]:
         # Behind N reverse proxies: the client's address and scheme come from their headers,
         # so rate limits and sign-in throttling count clients, not the proxy.
@@ -38,6 +44,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.jinja_env.globals["module_preloads"] = modules.preloads
     # First, so that it runs after every other after_request function and sees their cookies.
     cache_policy.init_app(app)
+    # Second: its after_request function runs just before the cache policy, after all others,
+    # and its request id is there for every other before_request function.
+    logs.init_app(app)
     contact.init_app(app)
     register_extensions(app)
     tag_bitmaps.init_app(app)

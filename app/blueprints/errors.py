@@ -7,7 +7,9 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+
+from app.logs import request_id
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,21 @@ def register(app: Flask) -> None:
         if _wants_json():
             return jsonify({"error": error.name, "message": error.description}), error.code
         return render_template("errors/http.html", error=error), error.code
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        # Flask has logged the exception with its traceback (app.logs: a JSON line with the
+        # request id); the answer names only the request id, which users can quote.
+        message = _(
+            "Auf unserer Seite ist ein Fehler aufgetreten. Bitte versuchen Sie es später noch "
+            "einmal."
+        )
+        headers = {"Cache-Control": "no-store"}
+        if _wants_json():
+            body = {"error": "Internal Server Error", "message": message}
+            return jsonify(body | {"request_id": request_id()}), 500, headers
+        page = render_template("errors/server.html", message=message, request_id=request_id())
+        return page, 500, headers
 
     @app.errorhandler(SecurityError)
     def untrusted_host(error: SecurityError):
