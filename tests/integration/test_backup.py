@@ -5,6 +5,7 @@ index included)."""
 from __future__ import annotations
 
 import os
+import pty
 import stat
 import subprocess
 
@@ -173,3 +174,25 @@ def test_backup_fails_clearly_without_a_database(tmp_path):
     assert result.returncode != 0
     assert "cannot connect to the database nothing" in result.stderr
     assert not (tmp_path / "x.dump").exists()
+
+
+def test_restore_asks_on_a_terminal_for_the_database_name(full_database, tmp_path):
+    backup = tmp_path / "atlas.dump"
+    assert run(BACKUP, backup, database_url=full_database).returncode == 0
+
+    def answering(answer: str):
+        controller, terminal = pty.openpty()
+        try:
+            os.write(controller, answer.encode() + b"\n")
+            return run(RESTORE, backup, database_url=full_database, stdin=terminal)
+        finally:
+            os.close(controller)
+            os.close(terminal)
+
+    result = answering("ja")
+    assert result.returncode != 0
+    assert "ALL data" in result.stdout
+    assert "not confirmed; nothing was changed" in result.stderr
+    result = answering(test_database_url().database + "_backup")
+    assert result.returncode == 0, result.stderr
+    assert "Restored" in result.stdout
