@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from app import (
     compression,
     contact,
     i18n,
+    logs,
     modules,
     request_limits,
     security_headers,
@@ -35,6 +37,11 @@ def create_app(config: Mapping | None = None) -> Flask:
         instance_path=settings["INSTANCE_PATH"],
     )
     app.config.update(settings)
+    if app.config["APP_ENV"] == "production":
+        # No debugger and no traceback outside development, whatever FLASK_DEBUG says (`flask
+        # run` reads it again after creating the app, to decide on Werkzeug's debugger).
+        app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+        os.environ["FLASK_DEBUG"] = "0"
     if app.config["PROXY_COUNT"]:
         # Behind N reverse proxies: the client's address and scheme come from their headers,
         # so rate limits and sign-in throttling count clients, not the proxy.
@@ -48,6 +55,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     compression.init_app(app)
     # Next, so that it runs after the others but compression and sees their cookies.
     cache_policy.init_app(app)
+    # Next: its after_request function runs just before the cache policy and compression,
+    # after all others, and its request id is there for every other before_request function.
+    logs.init_app(app)
     contact.init_app(app)
     # Before the extensions, so that no before_request function reads a body unlimited.
     request_limits.init_app(app)
@@ -105,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
         events,
         events_admin,
         freshness,
+        health,
         layers_admin,
         organisations,
         public,
@@ -119,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
 
     # Ids in URLs beyond PostgreSQL's integer range give 404 instead of an overflow (500).
     app.url_map.converters["int"] = Int4Converter
+    app.register_blueprint(health.bp)  # /healthz, /healthz/live, /healthz/ready
     app.register_blueprint(public.bp)
     app.register_blueprint(app_shell.bp)  # the manifest, /sw.js and /offline
     app.register_blueprint(csp_report.bp)

@@ -46,7 +46,8 @@ LANGUAGE_NAMES = {
 }
 
 #: Blueprints whose pages jobseekers use: offered in every language (``csp_report`` takes
-#: their browsers' reports, and its errors speak their language).
+#: their browsers' reports and ``health`` the load balancer's checks; their errors speak the
+#: visitor's language).
 JOBSEEKER_BLUEPRINTS = frozenset(
     {
         "public",
@@ -59,6 +60,7 @@ JOBSEEKER_BLUEPRINTS = frozenset(
         "alerts",
         "pwa",
         "csp_report",
+        "health",
     }
 )
 #: Blueprints for businesses and staff: German and English.

@@ -22,11 +22,9 @@ if [ "$action" = start ] && [ -n "${DATABASE_URL:-}" ]; then
 fi
 
 # The newest PostgreSQL version for which PostGIS is installed.
-bindir=""
-for control in $(ls -d /usr/share/postgresql/*/extension/postgis.control 2>/dev/null | sort -V); do
-  version=$(basename "$(dirname "$(dirname "$control")")")
-  [ -x "/usr/lib/postgresql/$version/bin/pg_ctl" ] && bindir="/usr/lib/postgresql/$version/bin"
-done
+# shellcheck source=scripts/pgclient.sh
+. "$root/scripts/pgclient.sh"
+bindir=$(postgis_bindir)
 [ -n "$bindir" ] || fail "PostgreSQL with PostGIS is not installed: run scripts/setup.sh (or make run) first."
 
 # initdb and postgres refuse to run as root: as root, run the server as the 'postgres' user.

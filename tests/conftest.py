@@ -7,6 +7,7 @@ migrated with the project's own migrations; every test starts with no employers.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -143,6 +144,19 @@ def empty_the_tables(attempts: int = 3) -> None:
             if not isinstance(error.orig, DeadlockDetected) or attempt == attempts:
                 raise
             sleep(0.2)
+
+
+@pytest.fixture(autouse=True)
+def _plain_logging():
+    """A production app sends the log as JSON lines (app.logs); after the test the root logger
+    is as it was, so that one test's production app does not change the others' logging."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in list(root.handlers):
+        if getattr(handler, "kmu_atlas_json", False):
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

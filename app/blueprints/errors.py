@@ -7,7 +7,14 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    SecurityError,
+)
+
+from app.logs import request_id
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +31,21 @@ def register(app: Flask) -> None:
         if _wants_json():
             return jsonify({"error": error.name, "message": error.description}), error.code
         return render_template("errors/http.html", error=error), error.code
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        # Flask has logged the exception with its traceback (app.logs: a JSON line with the
+        # request id); the answer names only the request id, which users can quote.
+        message = _(
+            "Auf unserer Seite ist ein Fehler aufgetreten. Bitte versuchen Sie es später noch "
+            "einmal."
+        )
+        headers = {"Cache-Control": "no-store"}
+        if _wants_json():
+            body = {"error": "Internal Server Error", "message": message}
+            return jsonify(body | {"request_id": request_id()}), 500, headers
+        page = render_template("errors/server.html", message=message, request_id=request_id())
+        return page, 500, headers
 
     @app.errorhandler(SecurityError)
     def untrusted_host(error: SecurityError):
@@ -67,6 +89,10 @@ def register(app: Flask) -> None:
         message = _(
             "Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut."
         )
+        # Kept by no cache (the service worker keeps only 200s anyway): the next request, once
+        # the database is back, gets the page. A new connection is tried on every request.
+        headers = {"Cache-Control": "no-store", "Retry-After": "30"}
         if _wants_json():
-            return jsonify({"error": "Service Unavailable", "message": message}), 503
-        return render_template("errors/unavailable.html", message=message), 503
+            body = jsonify({"error": "Service Unavailable", "message": message})
+            return body, 503, headers
+        return render_template("errors/unavailable.html", message=message), 503, headers

@@ -1,4 +1,4 @@
-"""Public pages: the map with filters and list, employer detail pages, the health check."""
+"""Public pages: the map with filters and list, employer detail pages."""
 
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -33,7 +32,6 @@ from app.page_links import (
 )
 from app.services import apprenticeships, employers, events, sitemap, structured_data, taxonomies
 from app.services.credits import credit_parts
-from app.services.health import check_health
 
 bp = Blueprint("public", __name__)
 #: A company's apprenticeship occupations with their places, for the pages and the list.
@@ -122,13 +120,6 @@ def distance_text(metres: float) -> str:
         return format_unit(int(round(metres, -1)), "length-meter", "short", locale=locale)
     kilometres = round(metres / 1000, 1)
     return format_unit(kilometres, "length-kilometer", "short", format="#,##0.0", locale=locale)
-
-
-@bp.get("/healthz")
-def healthz():
-    """200 with a small JSON body when healthy; 503 with the reason otherwise."""
-    healthy, body = check_health()
-    return jsonify(body), 200 if healthy else 503
 
 
 @bp.get("/favicon.ico")

@@ -17,7 +17,15 @@ from tests.conftest import temporary_app
 
 #: Blueprints whose pages hold nothing personal: they may be kept by a cache (the worker keeps
 #: only what its own table allows). Every other blueprint's pages must never be stored.
-SHAREABLE_BLUEPRINTS = PUBLIC_BLUEPRINTS | {"api", "region", "ogc", "embed", "registration"}
+# (health: not personal; its answers say no-store themselves.)
+SHAREABLE_BLUEPRINTS = PUBLIC_BLUEPRINTS | {
+    "api",
+    "region",
+    "ogc",
+    "embed",
+    "registration",
+    "health",
+}
 
 
 def manifest(client, query=""):
