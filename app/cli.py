@@ -300,6 +300,7 @@ def register(app: Flask) -> None:
     from app.cli_events import events_group
     from app.cli_layers import layers_group
     from app.cli_region import region_group
+    from app.cli_retention import retention_group
 
     for command in (
         check_db_command,
@@ -311,6 +312,7 @@ def register(app: Flask) -> None:
         events_group,
         alerts_group,
         region_group,
+        retention_group,
         create_staff_command,
         send_reminders_command,
         serve_command,

@@ -76,6 +76,8 @@ ENV_SETTINGS = (
     "SERVICE_WORKER",
     "MAP_CACHE",
     "MAP_BITMAPS",
+    "RETENTION_UPLOAD_DAYS",
+    "RETENTION_OUTBOX_DAYS",
 )
 
 
@@ -299,6 +301,10 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "FEED_MAX_BYTES": _whole_number(raw, "FEED_MAX_BYTES", 2 * 1024 * 1024),
         "FEED_TIMEOUT_SECONDS": _whole_number(raw, "FEED_TIMEOUT_SECONDS", 10),
         "EMBED_FRAME_ANCESTORS": frame_ancestors(raw["EMBED_FRAME_ANCESTORS"]),
+        # How long `flask retention run` keeps import uploads and outbox mails (and what the
+        # privacy page says). Mail limits count the outbox of the last day: keep at least two.
+        "RETENTION_UPLOAD_DAYS": _whole_number(raw, "RETENTION_UPLOAD_DAYS", 30),
+        "RETENTION_OUTBOX_DAYS": _whole_number(raw, "RETENTION_OUTBOX_DAYS", 90, minimum=2),
     }
     settings.update(passthrough)
     return settings

@@ -197,6 +197,17 @@ def build_region(
                 "phone": "",
                 "address": [],
             },
+            # The legal pages' details: null is "not given yet" (the page shows a placeholder
+            # for the operator), false "does not apply".
+            "imprint": dict.fromkeys(
+                ("register", "vat_id", "supervisory_authority", "content_responsible")
+            ),
+            "accessibility": {
+                **dict.fromkeys(
+                    ("conformity", "statement_date", "method", "feedback", "enforcement")
+                ),
+                "enforcement_checked": False,
+            },
         },
         "outline": mapping(outline),
         "municipalities": municipalities,

@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -30,6 +31,11 @@ _AGS = re.compile(r"^\d{8}$")
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+#: A VAT identification number (USt-IdNr.): a country code and 2 to 12 characters (DE: 9 digits).
+_VAT_ID = re.compile(r"^[A-Z]{2}[0-9A-Z+*]{2,12}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: How far the site conforms to BITV 2.0 / WCAG 2.1 AA (the statement's wording follows it).
+CONFORMITY = ("full", "partial", "none")
 #: What a logo may weigh at most (it is sent on every page's first view).
 MAX_LOGO_BYTES = 100_000
 #: Things a logo must not contain: it is served from the site's own origin.
@@ -88,10 +94,56 @@ class Contact:
         return not any((self.name, self.email, self.phone, self.address, self.url))
 
 
+#: A legal detail that does not apply to this operator (written ``false`` in the region file):
+#: the page leaves it out. ``None`` is a detail not given yet: the page shows a placeholder.
+NOT_APPLICABLE = ""
+
+
+@dataclass(frozen=True)
+class Imprint:
+    """What the imprint (``/impressum``, § 5 DDG, § 18 MStV) says beyond the operator's contact.
+
+    Each value is the text to show, ``None`` when it is not given yet (the page shows a
+    placeholder for the operator to complete) or :data:`NOT_APPLICABLE` (``false`` in the
+    region file: the line is left out, e.g. no register entry for a public body).
+    """
+
+    #: The register entry, e.g. "Amtsgericht Gelsenkirchen, HRB 1234".
+    register: str | None = None
+    #: The VAT identification number (§ 27a UStG), e.g. "DE123456789".
+    vat_id: str | None = None
+    #: The supervisory authority (for a public body: the Aufsichtsbehörde).
+    supervisory_authority: str | None = None
+    #: Who is responsible for the content (§ 18 Abs. 2 MStV): name and address.
+    content_responsible: Contact | None = None
+    content_responsible_applies: bool = True
+
+
+@dataclass(frozen=True)
+class Accessibility:
+    """What the accessibility statement (``/barrierefreiheit``, BITV 2.0 § 7) needs from the
+    operator: how far the site conforms, when the statement was written and how, who takes
+    feedback and the enforcement body. ``None`` is not given yet (a placeholder)."""
+
+    #: One of :data:`CONFORMITY`: "full", "partial" or "none".
+    conformity: str | None = None
+    #: When the statement was written (or last reviewed).
+    statement_date: date | None = None
+    #: How the statement was made, e.g. "Selbstbewertung" or "BITV-Test durch …".
+    method: str | None = None
+    #: Who takes reports of barriers (the operator when not given).
+    feedback: Contact | None = None
+    #: The enforcement body (Durchsetzungs- or Schlichtungsstelle of the Land).
+    enforcement: Contact | None = None
+    #: Whether the operator has checked the enforcement body's address (shown as "to be
+    #: checked" until then).
+    enforcement_checked: bool = False
+
+
 @dataclass(frozen=True)
 class Theme:
     """How the region's pages look and whom they name: colours (``#rrggbb``), an SVG logo,
-    the agency (footer, legal pages) and the operator (imprint)."""
+    the agency (footer, legal pages), the operator (imprint) and the legal pages' details."""
 
     primary: str = DEFAULT_PRIMARY
     accent: str = DEFAULT_ACCENT
@@ -101,6 +153,8 @@ class Theme:
     logo_alt: str = ""
     agency: Contact = Contact()
     operator: Contact = Contact()
+    imprint: Imprint = Imprint()
+    accessibility: Accessibility = Accessibility()
 
     def css(self) -> str:
         """The custom properties the stylesheet uses, from the checked colours only."""
@@ -244,11 +298,13 @@ def parse_region(raw: dict, source: str = "region", folder: Path | None = None) 
 
 def parse_theme(raw: dict, source: str = "region", folder: Path | None = None) -> Theme:
     """Check a region's ``theme``: colours ``#rrggbb`` (white text on the primary colour must be
-    readable), a logo that is a small, script-free SVG file next to the region file, and
-    contact details (an e-mail address must look like one)."""
+    readable), a logo that is a small, script-free SVG file next to the region file, contact
+    details (an e-mail address must look like one) and the legal pages' details (``imprint``,
+    ``accessibility``)."""
     if not isinstance(raw, dict):
         raise RegionError(f"{source}: theme must be an object.")
-    unknown = set(raw) - {"primary", "accent", "logo", "logo_alt", "agency", "operator"}
+    known = {"primary", "accent", "logo", "logo_alt", "agency", "operator"}
+    unknown = set(raw) - known - {"imprint", "accessibility"}
     if unknown:
         raise RegionError(f"{source}: theme has unknown field(s): {', '.join(sorted(unknown))}.")
     primary = _colour(raw.get("primary", DEFAULT_PRIMARY), "primary", source)
@@ -266,6 +322,8 @@ def parse_theme(raw: dict, source: str = "region", folder: Path | None = None) -
         logo_alt=str(raw.get("logo_alt") or ""),
         agency=_contact(raw.get("agency"), "agency", source),
         operator=_contact(raw.get("operator"), "operator", source),
+        imprint=_imprint(raw.get("imprint"), source),
+        accessibility=_accessibility(raw.get("accessibility"), source),
     )
 
 
@@ -322,34 +380,142 @@ def _logo(value, source: str, folder: Path | None) -> Path | None:
 
 
 def _contact(raw, name: str, source: str) -> Contact:
+    """A contact (``theme.<name>``): texts only, the address a list of lines, the e-mail
+    address and URL checked."""
     if raw is None:
         return Contact()
     if not isinstance(raw, dict):
-        raise RegionError(f"{source}: theme {name} must be an object.")
+        raise RegionError(f"{source}: theme.{name} must be an object.")
     known = {"name", "email", "phone", "address", "representative", "url"}
     unknown = set(raw) - known
     if unknown:
         raise RegionError(
-            f"{source}: theme {name} has unknown field(s): {', '.join(sorted(unknown))}."
+            f"{source}: theme.{name} has unknown field(s): {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(sorted(known))})."
         )
+    for key in sorted(known - {"address"}):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise RegionError(f"{source}: theme.{name}.{key} must be a text.")
     address = raw.get("address") or []
     if isinstance(address, str):
         address = [address]
     if not isinstance(address, list) or not all(isinstance(line, str) for line in address):
-        raise RegionError(f"{source}: theme {name} address must be a list of lines.")
-    email = str(raw.get("email") or "").strip()
+        raise RegionError(f"{source}: theme.{name} address must be a list of lines.")
+    email = (raw.get("email") or "").strip()
     if email and not _EMAIL.match(email):
-        raise RegionError(f"{source}: theme {name} e-mail {email[:60]!r} is not an address.")
-    url = str(raw.get("url") or "").strip()
+        raise RegionError(f"{source}: theme.{name} e-mail {email[:60]!r} is not an address.")
+    url = (raw.get("url") or "").strip()
     if url and not url.startswith(("https://", "http://")):
-        raise RegionError(f"{source}: theme {name} url must start with https:// or http://.")
+        raise RegionError(f"{source}: theme.{name} url must start with https:// or http://.")
     return Contact(
-        name=str(raw.get("name") or "").strip(),
+        name=(raw.get("name") or "").strip(),
         email=email,
-        phone=str(raw.get("phone") or "").strip(),
+        phone=(raw.get("phone") or "").strip(),
         address=tuple(line.strip() for line in address if line.strip()),
-        representative=str(raw.get("representative") or "").strip(),
+        representative=(raw.get("representative") or "").strip(),
         url=url,
+    )
+
+
+def _section(raw, name: str, known: set[str], source: str) -> dict:
+    """A theme section (an object with only ``known`` keys), or {} when it is not given."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise RegionError(f"{source}: theme.{name} must be an object.")
+    unknown = set(raw) - known
+    if unknown:
+        raise RegionError(
+            f"{source}: theme.{name} has unknown field(s): {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(sorted(known))})."
+        )
+    return raw
+
+
+def _legal_text(raw: dict, key: str, where: str, source: str) -> str | None:
+    """A legal detail: a text, ``false`` where it does not apply (:data:`NOT_APPLICABLE`), or
+    None when it is missing or empty (the page shows a placeholder)."""
+    value = raw.get(key)
+    if value is False:
+        return NOT_APPLICABLE
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RegionError(
+            f"{source}: theme.{where}.{key} must be a text, or false where it does not apply."
+        )
+    return value.strip() or None
+
+
+def _imprint(raw, source: str) -> Imprint:
+    known = {"register", "vat_id", "supervisory_authority", "content_responsible"}
+    raw = _section(raw, "imprint", known, source)
+    vat_id = _legal_text(raw, "vat_id", "imprint", source)
+    if vat_id:
+        vat_id = re.sub(r"\s", "", vat_id).upper()
+        if not _VAT_ID.match(vat_id):
+            raise RegionError(
+                f"{source}: theme.imprint.vat_id {vat_id[:30]!r} is not a VAT identification "
+                "number (e.g. DE123456789)."
+            )
+    responsible = raw.get("content_responsible")
+    return Imprint(
+        register=_legal_text(raw, "register", "imprint", source),
+        vat_id=vat_id,
+        supervisory_authority=_legal_text(raw, "supervisory_authority", "imprint", source),
+        content_responsible=None
+        if responsible in (None, False)
+        else _contact(responsible, "imprint.content_responsible", source),
+        content_responsible_applies=responsible is not False,
+    )
+
+
+def _accessibility(raw, source: str) -> Accessibility:
+    known = {
+        "conformity",
+        "statement_date",
+        "method",
+        "feedback",
+        "enforcement",
+        "enforcement_checked",
+    }
+    raw = _section(raw, "accessibility", known, source)
+    conformity = raw.get("conformity")
+    if conformity is not None and conformity not in CONFORMITY:
+        raise RegionError(
+            f"{source}: theme.accessibility.conformity {str(conformity)[:20]!r} must be one of "
+            f"{', '.join(CONFORMITY)}."
+        )
+    statement_date = raw.get("statement_date")
+    if statement_date is not None:
+        try:
+            if not isinstance(statement_date, str) or not _ISO_DATE.match(statement_date):
+                raise ValueError
+            statement_date = date.fromisoformat(statement_date)
+        except ValueError:
+            raise RegionError(
+                f"{source}: theme.accessibility.statement_date {str(statement_date)[:20]!r} "
+                "must be a date written YYYY-MM-DD."
+            ) from None
+    checked = raw.get("enforcement_checked", False)
+    if not isinstance(checked, bool):
+        raise RegionError(
+            f"{source}: theme.accessibility.enforcement_checked must be true or false."
+        )
+    method = raw.get("method")
+    if method is not None and not isinstance(method, str):
+        raise RegionError(f"{source}: theme.accessibility.method must be a text.")
+    feedback = raw.get("feedback")
+    enforcement = raw.get("enforcement")
+    return Accessibility(
+        conformity=conformity,
+        statement_date=statement_date,
+        method=(method or "").strip() or None,
+        feedback=None if feedback is None else _contact(feedback, "accessibility.feedback", source),
+        enforcement=None
+        if enforcement is None
+        else _contact(enforcement, "accessibility.enforcement", source),
+        enforcement_checked=checked,
     )
 
 

@@ -160,8 +160,8 @@ def _single_language_url(endpoint: str) -> list[sitemap.SitemapUrl]:
 @bp.get("/sitemap.xml")
 def sitemap_xml():
     """Every published employer's page and every public event's page that is not over, with
-    the start page, the event list and calendar, this site's "about" page and the page in
-    Leichte Sprache (German only: one entry)."""
+    the start page, the event list and calendar, this site's "about" page, the page in
+    Leichte Sprache (German only: one entry) and the legal pages."""
     employer_pages = sitemap.published_employers()
     event_pages = sitemap.upcoming_events()
     urls = [
@@ -171,6 +171,8 @@ def sitemap_xml():
         *_sitemap_url("public.about"),
         *_single_language_url("public.easy_language"),
         *_sitemap_url("public.privacy"),
+        *_sitemap_url("public.imprint"),
+        *_sitemap_url("public.accessibility"),
     ]
     for page in employer_pages:
         urls += _sitemap_url("public.employer", page.changed_at, slug=page.slug)
@@ -235,10 +237,11 @@ def about():
 @bp.get("/datenschutz")
 def privacy():
     """The privacy notice: what is stored when, and for how long (job alerts, event
-    registrations, the shortlist on the device, cookies, businesses' entries, the tile server).
-    A template the operator completes: their details come from the region's theme, the rest is
-    marked on the page."""
-    from app.services import alerts
+    registrations, the shortlist on the device, cookies, businesses' entries, drafts, uploads
+    and mail copies, the tile server). A template the operator completes: their details come
+    from the region's theme, the rest is marked on the page. The deletion periods are the ones
+    the retention jobs use (:func:`app.services.retention.periods`)."""
+    from app.services import alerts, retention
 
     region = current_app.config["REGION"]
     theme = getattr(region, "theme", None)
@@ -252,4 +255,31 @@ def privacy():
         tile_host=tile_host,
         unconfirmed_days=alerts.UNCONFIRMED_DAYS,
         keep_days=events.KEEP_PAST_DAYS,
+        retention=retention.periods(),
+    )
+
+
+@bp.get("/impressum")
+def imprint():
+    """The imprint (§ 5 DDG, § 18 MStV): the operator and the details the region file gives;
+    what it does not give yet is shown as a marked placeholder for the operator."""
+    theme = current_app.config["REGION"].theme
+    return render_template("public/imprint.html", operator=theme.operator, imprint=theme.imprint)
+
+
+@bp.get("/barrierefreiheit")
+def accessibility():
+    """The accessibility statement (BITV 2.0): how far the site conforms, its known
+    limitations, the feedback contact (the operator's unless the region names one) and the
+    enforcement body; missing details are marked placeholders for the operator."""
+    theme = current_app.config["REGION"].theme
+    statement = theme.accessibility
+    feedback = statement.feedback if statement.feedback is not None else theme.operator
+    return render_template(
+        "public/accessibility.html",
+        statement=statement,
+        feedback=None if feedback.empty else feedback,
+        enforcement=statement.enforcement
+        if statement.enforcement is not None and not statement.enforcement.empty
+        else None,
     )

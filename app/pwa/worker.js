@@ -54,7 +54,7 @@ const ROUTES = [
   { pattern: /^\/api\/(employers|features\/[a-z0-9_-]+)\/[0-9]+$/, strategy: "data", reason: "a popup's details" },
   { pattern: /^\/api\/layers\/[a-z0-9_-]+$/, strategy: "data", reason: "map layers" },
   { pattern: /^\/api\/region\/outline$/, strategy: "data", reason: "the region's outline" },
-  { pattern: /^\/(merkliste|offline|ueber|leichte-sprache|datenschutz)?$/, strategy: "page", reason: "public pages" },
+  { pattern: /^\/(merkliste|offline|ueber|leichte-sprache|datenschutz|impressum|barrierefreiheit)?$/, strategy: "page", reason: "public pages" },
   { pattern: /^\/arbeitgeber\/[a-z0-9-]+$/, strategy: "page", reason: "employer pages" },
   { pattern: /^\/veranstaltungen(\/kalender)?$/, strategy: "page", reason: "event list and calendar" },
   { pattern: /^\/veranstaltungen\/[a-z0-9-]+$/, strategy: "page", reason: "event pages" },

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.i18n import language_name
@@ -55,6 +55,13 @@ RESUME_MAIL_LIMITS = (
     MailLimit(5, timedelta(days=1), "daily"),
     MailLimit(5, timedelta(days=1), "daily", per_recipient=False, per_draft=True),
 )
+
+
+#: Making a resume link for an open draft moves its ``updated_at`` forward when that is older than
+#: this, so every link made for a draft expires at most the link's lifetime plus this interval
+#: after the draft's ``updated_at``: :mod:`app.services.retention` deletes an abandoned draft
+#: only after that, never while a link can still open it.
+LINK_TOUCH_INTERVAL = timedelta(days=1)
 
 
 class StepLocked(Exception):
@@ -215,8 +222,37 @@ def _store_answers(draft: QuestionnaireDraft, step_key: str, answers: dict) -> N
 
 
 def resume_token(draft: QuestionnaireDraft) -> str:
-    """The token of the draft's personal resume link."""
+    """The token of the draft's personal resume link.
+
+    Notes that a link was made: an open draft whose ``updated_at`` is older than
+    :data:`LINK_TOUCH_INTERVAL` gets the current time (committed at once; at most one write
+    a day per draft), so that the retention job keeps it as long as this link lives.
+    """
+    if draft.id is not None and draft.submitted_at is None:
+        touched = db.session.execute(
+            update(QuestionnaireDraft)
+            .where(
+                QuestionnaireDraft.id == draft.id,
+                QuestionnaireDraft.submitted_at.is_(None),
+                QuestionnaireDraft.updated_at < func.now() - LINK_TOUCH_INTERVAL,
+            )
+            .values(updated_at=func.now())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if touched:
+            db.session.commit()
     return tokens.make_token("resume", draft.id, draft.token_generation)
+
+
+def abandoned_after(kind: str) -> timedelta:
+    """How long after its last change (``updated_at``) an open draft of ``kind`` can no longer
+    be opened by any link made for it: the resume link's lifetime (a new business's draft) or
+    the edit link's, if longer (an owner's edit: every new edit link reopens it), plus
+    :data:`LINK_TOUCH_INTERVAL`."""
+    days = tokens.PURPOSES["resume"]
+    if kind == "edit":
+        days = max(days, tokens.PURPOSES["edit"])
+    return timedelta(days=days) + LINK_TOUCH_INTERVAL
 
 
 def draft_from_token(token: str) -> QuestionnaireDraft:

@@ -77,6 +77,8 @@ OTHER_JOBSEEKER_PAGES = (
     "/suchauftrag?sector=C",
     "/leichte-sprache",
     "/datenschutz",
+    "/impressum",
+    "/barrierefreiheit",
     "/offline",
     "/manifest.webmanifest",
 )
