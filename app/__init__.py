@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         confirm,
         curation,
         dashboard,
+        data_rights,
         embed,
         events,
         events_admin,
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(embed.bp, url_prefix="/einbetten")
     app.register_blueprint(questionnaire.bp, url_prefix="/mitmachen")
     app.register_blueprint(confirm.bp, url_prefix="/mitmachen/bestaetigen")
+    app.register_blueprint(data_rights.bp, url_prefix="/mitmachen/ihre-daten")
     app.register_blueprint(staff.bp, url_prefix="/agentur")
     app.register_blueprint(dashboard.bp, url_prefix="/agentur")
     app.register_blueprint(curation.bp, url_prefix="/agentur")
