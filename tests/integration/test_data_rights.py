@@ -439,3 +439,20 @@ def test_an_erasure_waiting_for_another_finds_the_entry_gone(app, business):
         data_rights.erase(entry_id)
         with pytest.raises(data_rights.EntryGone):
             data_rights.erase(entry_id)
+
+
+def test_the_overview_page_shows_the_entrys_rights(client, business):
+    _entry_id, _other_id, token = business
+    page = client.get(f"/mitmachen/ihre-daten/{token}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert NAME in html and f"/mitmachen/ihre-daten/{token}/export" in html
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_privacy_page_says_how_businesses_use_their_rights(client):
+    html = client.get("/datenschutz").get_data(as_text=True)
+    assert 'id="privacy-business-rights"' in html
+    assert "Art. 17 DSGVO" in html and 'href="/mitmachen/aendern"' in html
+    english = client.get("/datenschutz?lang=en").get_data(as_text=True)
+    assert "Your data" in english and "Art. 17 GDPR" in english
