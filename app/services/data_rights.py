@@ -15,8 +15,8 @@ never renamed within a version; new keys may be added.
 - the mails to those addresses from the outbox, and the text of any other recorded mail that
   names the business (its name, e-mail or phone);
 - the details of the audit log's lines about it (name, values before and after, note: the
-  line keeps what was done when, by whom, and the entry's bare number), and the notes of
-  other lines that name it;
+  line keeps what was done when, by whom, and the entry's bare number, "#42", in place of
+  its name), and the notes of other lines that name it;
 - the cached geocoding answer for its address and the cached map answers.
 
 It keeps the consent records as proof, without the link to the entry (``erased_at``,
@@ -415,10 +415,10 @@ def erase(entry_id: int) -> Erasure:
         update(AuditEntry)
         .where(AuditEntry.company_id.in_(ids))
         .values(
-            company_name="",
+            company_name=func.concat("#", AuditEntry.company_id),
             before=None,
             after=None,
-            note=func.concat("#", AuditEntry.company_id),
+            note="",
         )
         .execution_options(synchronize_session=False)
     )
@@ -451,15 +451,8 @@ def erase(entry_id: int) -> Erasure:
         db.session.delete(entry)
     db.session.flush()
 
-    note = f"#{entry_id}"
-    audit.record(
-        ERASE_ACTION,
-        None,
-        actor=None,
-        actor_label=audit.OWNER,
-        after={"entry_id": entry_id, "merged_entry_ids": ids[1:]},
-        note=note,
-    )
+    line = audit.record(ERASE_ACTION, None, actor=None, actor_label=audit.OWNER)
+    line.company_name = number(entry_id)
     for curator in _curators():
         mail.queue(mail.compose(MAIL_KIND, recipient=curator, entry_id=entry_id), purpose=MAIL_KIND)
     db.session.commit()
@@ -480,10 +473,15 @@ def _curators() -> list[StaffUser]:
     )
 
 
+def number(entry_id: int) -> str:
+    """How the audit log names an erased entry: its bare number, e.g. "#42"."""
+    return f"#{entry_id}"
+
+
 def erased_audit_line(entry_id: int) -> AuditEntry | None:
     """The anonymous audit line of the entry's erasure, if there is one."""
     return db.session.scalar(
         select(AuditEntry).where(
-            AuditEntry.action == ERASE_ACTION, AuditEntry.note == f"#{entry_id}"
+            AuditEntry.action == ERASE_ACTION, AuditEntry.company_name == number(entry_id)
         )
     )

@@ -333,7 +333,7 @@ def test_erasure_needs_csrf_and_the_ticked_confirmation(app, client, business):
         assert db.session.get(Company, entry_id) is not None
 
 
-def test_erasure_leaves_no_trace_of_the_business(app, client, business):
+def test_erasure_leaves_no_trace_of_the_business(app, client, auth, business):
     entry_id, other_id, token = business
     with app.app_context():
         assert rows_naming(TRACES), "the fixture must put the values somewhere"
@@ -375,8 +375,11 @@ def test_erasure_leaves_no_trace_of_the_business(app, client, business):
         # The anonymous audit line, and the earlier lines without their details.
         line = data_rights.erased_audit_line(entry_id)
         assert line is not None and line.actor_label == "owner" and line.company_id is None
-        assert line.note == f"#{entry_id}" and line.company_name == ""
-        old = db.session.scalars(select(AuditEntry).where(AuditEntry.note == f"#{entry_id}"))
+        assert line.company_name == f"#{entry_id}" and line.note == ""
+        assert line.before is None and line.after is None
+        old = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.company_name == f"#{entry_id}")
+        )
         assert {row.action for row in old} == {"edit", "confirm", "erase"}
         assert (
             db.session.scalar(
@@ -425,6 +428,11 @@ def test_erasure_leaves_no_trace_of_the_business(app, client, business):
             )
             == 1
         )
+    # The agency's log shows the erasure by number only.
+    auth.login("curator", email="kurator@agentur.test")
+    log = client.get("/agentur/protokoll").get_data(as_text=True)
+    assert "auf Wunsch des Betriebs gelöscht" in log and f"#{entry_id}" in log
+    assert NAME not in log and EMAIL not in log
 
 
 def test_the_erased_page_needs_an_erasure(client):
