@@ -464,3 +464,38 @@ def test_the_privacy_page_says_how_businesses_use_their_rights(client):
     assert "Art. 17 DSGVO" in html and 'href="/mitmachen/aendern"' in html
     english = client.get("/datenschutz?lang=en").get_data(as_text=True)
     assert "Your data" in english and "Art. 17 GDPR" in english
+
+
+def test_an_erased_registration_frees_its_place_for_the_waiting_list(
+    app, client, make_company, make_event
+):
+    entry_id = make_company(NAME, contact_email=CONTACT_EMAIL)
+    event_id = make_event("Azubi-Speeddating", registration_open=True, capacity=1)
+    with app.test_request_context():
+        db.session.add_all(
+            [
+                EventRegistration(
+                    event_id=event_id, name=CONTACT_NAME, email=CONTACT_EMAIL, consent_version="v1"
+                ),
+                EventRegistration(
+                    event_id=event_id,
+                    name="Wartende Person",
+                    email="wartet@example.org",
+                    consent_version="v1",
+                    status=RegistrationStatus.WAITING,
+                ),
+            ]
+        )
+        db.session.commit()
+        token = questionnaire_service.edit_token(db.session.get(Company, entry_id))
+    assert _erase(client, token).status_code == 302
+    with app.app_context():
+        waiting = db.session.scalar(
+            select(EventRegistration).where(EventRegistration.email == "wartet@example.org")
+        )
+        assert waiting.status is RegistrationStatus.CONFIRMED
+        moved_up = db.session.scalars(
+            select(OutboxMessage.recipient).where(OutboxMessage.recipient == "wartet@example.org")
+        ).all()
+        assert moved_up == ["wartet@example.org"]
+        assert rows_naming((CONTACT_EMAIL, CONTACT_NAME)) == {}
