@@ -19,6 +19,7 @@ from app import (
     modules,
     request_limits,
     security_headers,
+    static_assets,
 )
 from app.config import PROJECT_ROOT, load_settings
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -61,6 +62,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     contact.init_app(app)
     # Before the extensions, so that no before_request function reads a body unlimited.
     request_limits.init_app(app)
+    static_assets.init_app(app)
     register_extensions(app)
     tag_bitmaps.init_app(app)
     security_headers.init_app(app)
@@ -111,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         csp_report,
         curation,
         dashboard,
+        data_rights,
         embed,
         events,
         events_admin,
@@ -146,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(embed.bp, url_prefix="/einbetten")
     app.register_blueprint(questionnaire.bp, url_prefix="/mitmachen")
     app.register_blueprint(confirm.bp, url_prefix="/mitmachen/bestaetigen")
+    app.register_blueprint(data_rights.bp, url_prefix="/mitmachen/ihre-daten")
     app.register_blueprint(staff.bp, url_prefix="/agentur")
     app.register_blueprint(dashboard.bp, url_prefix="/agentur")
     app.register_blueprint(curation.bp, url_prefix="/agentur")

@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
             "edit_link": edit_link_mail,
             **{kind: partial(registration_mail, kind) for kind in REGISTRATION_SUBJECTS},
             "feed_broken": feed_broken_mail,
+            "entry_erased": entry_erased_mail,
             "alert_confirm": alert_confirm_mail,
             "alert_exists": alert_exists_mail,
             "alert_limit": alert_limit_mail,
@@ -188,6 +189,20 @@ def feed_broken_mail(organisation: Organisation, recipient: StaffUser, error: st
             recipient=recipient,
             error=error,
             link=link,
+        )
+    return Mail(recipient.email, subject, body)
+
+
+def entry_erased_mail(recipient: StaffUser, entry_id: int) -> Mail:
+    """Tell a curator (in German, the agency's language) that a business had its entry erased:
+    the entry's number only, no personal data."""
+    with force_locale(DEFAULT_LANGUAGE):
+        subject = _("Ein Eintrag wurde auf Wunsch des Betriebs gelöscht")
+        body = render_template(
+            "curation/mail_entry_erased.txt",
+            recipient=recipient,
+            entry_id=entry_id,
+            link=absolute_url("curation.audit_log"),
         )
     return Mail(recipient.email, subject, body)
 

@@ -32,7 +32,22 @@ from flask_talisman import Talisman
 
 from app.config import tile_origin
 
-talisman = Talisman()
+
+class ViewRespectingTalisman(Talisman):
+    """Talisman, but a ``Referrer-Policy`` a view set (``no-referrer`` on the pages with a
+    personal link in their address) and a Content-Security-Policy a view set are kept, not
+    overwritten with the defaults."""
+
+    def _set_referrer_policy_headers(self, headers) -> None:
+        headers.setdefault("Referrer-Policy", self.referrer_policy)
+
+    def _set_content_security_policy_headers(self, headers, options) -> None:
+        if CSP in headers:  # a policy the view set itself is kept
+            options = {**options, "content_security_policy": None}
+        super()._set_content_security_policy_headers(headers, options)
+
+
+talisman = ViewRespectingTalisman()
 
 #: Where browsers send reports of blocked content (``app.blueprints.csp_report``).
 REPORT_PATH = "/csp-report"

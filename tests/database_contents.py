@@ -31,6 +31,9 @@ INSERT INTO change_requests (company_id, draft_id, values, status)
 INSERT INTO consent_records (company_id, draft_id, text_version, text)
   SELECT min(c.id), max(d.id), '2024-1', 'Ich willige ein …' FROM companies c,
     questionnaire_drafts d;
+INSERT INTO consent_records (company_id, draft_id, text_version, text, erased_at,
+    erased_entry_id)
+  VALUES (NULL, NULL, '2024-1', 'Ich willige ein …', now(), 424242);
 INSERT INTO company_apprenticeships (company_id, code, places)
   SELECT min(id), 'kaufleute-bueromanagement', 2 FROM companies;
 INSERT INTO event_registrations (event_id, status, name, email, note, language,

@@ -23,6 +23,7 @@ from app import notifications
 from app.extensions import limiter
 from app.i18n import current_language
 from app.map import configured_map
+from app.models import CompanyStatus
 from app.services import geocoding, owner_links, tokens
 from app.services import questionnaire as service
 from questionnaire import build_form, clean_answers, message
@@ -33,6 +34,13 @@ from .session_keys import QUESTIONNAIRE_RESULT, RESUME_MAIL
 
 bp = Blueprint("questionnaire", __name__)
 HONEYPOT = "firmensitz_url"
+
+
+@bp.after_request
+def no_referrer(response):
+    """Personal links (resume, edit) are in these pages' addresses: none is sent on."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _draft():
@@ -118,7 +126,17 @@ def _render_step(draft, step, form, status=200, notice=None):
         consent=questionnaire.consent.text_in(language),
         honeypot=HONEYPOT,
         draft_token=service.resume_token(draft),
+        data_rights_token=_data_rights_token(draft),
     ), status
+
+
+def _data_rights_token(draft) -> str | None:
+    """For an owner's edit of a published entry: the edit token its "your data" links carry
+    (the draft was opened through a valid edit link); else None."""
+    company = draft.company if draft.kind == "edit" else None
+    if company is None or company.status is not CompanyStatus.PUBLISHED:
+        return None
+    return service.edit_token(company)
 
 
 def step_after_expired_form():

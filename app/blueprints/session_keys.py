@@ -7,3 +7,5 @@ QUESTIONNAIRE_DRAFT = "questionnaire_draft"
 QUESTIONNAIRE_RESULT = "questionnaire_result"
 #: [address, reason held back or ""] of the resume link mailed when saving for later.
 RESUME_MAIL = "resume_mail"
+#: The number of the entry its owner just erased (for the confirmation page).
+ERASED_ENTRY = "erased_entry"

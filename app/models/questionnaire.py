@@ -44,13 +44,19 @@ class QuestionnaireDraft(db.Model):
 
 
 class ConsentRecord(db.Model):
-    """Proof of consent to publication: which text version, when, for which entry."""
+    """Proof of consent to publication: which text version, when, for which entry.
+
+    When the business has its entry erased (Art. 17, :mod:`app.services.data_rights`) the
+    record stays as proof, without the link to the entry: ``company_id`` is empty,
+    ``erased_at`` says when, ``erased_entry_id`` keeps the bare number the erasure's
+    anonymous audit line names.
+    """
 
     __tablename__ = "consent_records"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(
-        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
     )
     draft_id: Mapped[int | None] = mapped_column(
         ForeignKey("questionnaire_drafts.id", ondelete="SET NULL")
@@ -58,6 +64,8 @@ class ConsentRecord(db.Model):
     text_version: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_entry_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ChangeRequest(db.Model):

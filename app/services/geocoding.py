@@ -39,12 +39,9 @@ def _throttle(interval: float = 1.0) -> None:
         _last_request = time.monotonic()
 
 
-def nominatim(street: str, house_number: str, postal_code: str, town: str):
-    """(lon, lat) from the configured Nominatim, cached; None if unset, unknown or failing."""
-    base = current_app.config.get("NOMINATIM_URL")
-    if not base or not (street and postal_code):
-        return None
-    params = {
+def _params(street: str, house_number: str, postal_code: str, town: str) -> dict[str, str]:
+    """The query parameters of a Nominatim search for an address."""
+    return {
         "street": f"{house_number} {street}".strip(),
         "postalcode": postal_code,
         "city": town,
@@ -52,6 +49,20 @@ def nominatim(street: str, house_number: str, postal_code: str, town: str):
         "format": "jsonv2",
         "limit": "1",
     }
+
+
+def cache_key(street: str, house_number: str, postal_code: str, town: str) -> str:
+    """The key under which the answer for an address is cached (e.g. to forget it when the
+    business has its entry erased)."""
+    return urlencode(sorted(_params(street, house_number, postal_code, town).items()))
+
+
+def nominatim(street: str, house_number: str, postal_code: str, town: str):
+    """(lon, lat) from the configured Nominatim, cached; None if unset, unknown or failing."""
+    base = current_app.config.get("NOMINATIM_URL")
+    if not base or not (street and postal_code):
+        return None
+    params = _params(street, house_number, postal_code, town)
     key = urlencode(sorted(params.items()))
     cached = db.session.get(GeocodeCache, key)
     if cached is not None:

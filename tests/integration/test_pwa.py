@@ -25,6 +25,7 @@ SHAREABLE_BLUEPRINTS = PUBLIC_BLUEPRINTS | {
     "embed",
     "registration",
     "health",
+    "csp_report",
 }
 
 
@@ -91,7 +92,9 @@ def test_the_theme_colour_is_the_regions(client, app):
 def test_every_page_links_the_manifest(client, path):
     page = client.get(path).get_data(as_text=True)
     assert re.search(r'<link rel="manifest" href="/manifest\.webmanifest\?lang=de">', page), path
-    assert '<link rel="apple-touch-icon" href="/static/icons/apple-touch-icon.png">' in page
+    assert re.search(
+        r'<link rel="apple-touch-icon" href="/static/icons/apple-touch-icon.png\?v=\w+">', page
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,7 +138,8 @@ def test_the_worker_is_served_for_the_whole_site_and_never_from_a_cache(client):
         "/static/icons/icon-192.png",
         "/static/favicon.svg",
     ):
-        assert asset in shell["assets"], asset
+        # each under its content's hash (app/static_assets.py)
+        assert any(url.startswith(f"{asset}?v=") for url in shell["assets"]), asset
     assert any(asset.startswith("/region/theme.css?v=") for asset in shell["assets"])
     assert 'addEventListener("fetch"' in body
 

@@ -31,7 +31,8 @@ def test_every_page_has_a_policy_without_unsafe_inline_scripts(client, path):
     assert policy["default-src"] == "'self'"
     assert policy["report-uri"] == "/csp-report"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "same-origin"
+    # (no-referrer on the pages with a personal link in their address)
+    assert response.headers["Referrer-Policy"] in ("same-origin", "no-referrer")
     assert "geolocation=()" in response.headers["Permissions-Policy"]
     assert "camera=()" in response.headers["Permissions-Policy"]
     assert "X-XSS-Protection" not in response.headers
@@ -130,3 +131,8 @@ def test_an_oversized_csp_report_is_refused(client):
     body = b'{"csp-report": {"blocked-uri": "' + b"a" * 20000 + b'"}}'
     response = client.post("/csp-report", data=body, content_type="application/csp-report")
     assert response.status_code == 413
+
+
+def test_a_page_with_a_personal_link_keeps_its_stricter_referrer_policy(client):
+    assert client.get("/mitmachen/").headers["Referrer-Policy"] == "no-referrer"
+    assert client.get("/").headers["Referrer-Policy"] == "same-origin"
