@@ -60,6 +60,7 @@ GERMAN_ENGLISH_BLUEPRINTS = frozenset(
         "freshness",
         "transfer",
         "accounts",
+        "security",
         "boundaries",
         "layers_admin",
         "events_admin",

@@ -39,6 +39,8 @@ DECISION_SUBJECTS = {
 
 def init_app(app: Flask) -> None:
     """Register the writers of the mails that services send."""
+    from app import staff_notifications  # imports this module's absolute_url
+
     mail.register_writers(
         app,
         {
@@ -48,7 +50,7 @@ def init_app(app: Flask) -> None:
             "edit_link": edit_link_mail,
             **{kind: partial(registration_mail, kind) for kind in REGISTRATION_SUBJECTS},
             "feed_broken": feed_broken_mail,
-            "staff_security": staff_security_mail,
+            "staff_security": staff_notifications.security_mail,
             "alert_confirm": alert_confirm_mail,
             "alert_exists": alert_exists_mail,
             "alert_limit": alert_limit_mail,
@@ -191,38 +193,6 @@ def feed_broken_mail(organisation: Organisation, recipient: StaffUser, error: st
             link=link,
         )
     return Mail(recipient.email, subject, body)
-
-
-#: What a staff member is told changed on their account (audit actions of the change).
-SECURITY_CHANGES = {
-    "password_changed": lambda: _("Das Passwort Ihres Kontos wurde geändert."),
-    "totp_enabled": lambda: _(
-        "Für Ihr Konto ist jetzt ein zweiter Faktor (Authenticator-App) eingerichtet."
-    ),
-    "totp_disabled": lambda: _(
-        "Der zweite Faktor (Authenticator-App) Ihres Kontos wurde abgeschaltet."
-    ),
-    "totp_reset": lambda: _(
-        "Ein Admin hat den zweiten Faktor Ihres Kontos zurückgesetzt. Bei der nächsten "
-        "Anmeldung richten Sie ihn neu ein."
-    ),
-    "recovery_code_used": lambda: _(
-        "Bei einer Anmeldung mit Ihrem Konto wurde ein Wiederherstellungscode verwendet."
-    ),
-}
-
-
-def staff_security_mail(user: StaffUser, change: str) -> Mail:
-    """Tell a staff member (in German, the workspace's language) that their password or
-    second factor changed, and what to do if it was not them (ASVS 2.2.3)."""
-    endpoint = "security.index"
-    link = absolute_url(endpoint) if endpoint in current_app.view_functions else None
-    with force_locale(DEFAULT_LANGUAGE):
-        subject = _("Sicherheit Ihres Kontos im KMU-Atlas geändert")
-        body = render_template(
-            "curation/mail_security.txt", user=user, change=SECURITY_CHANGES[change](), link=link
-        )
-    return Mail(user.email, subject, body)
 
 
 # --- job alerts -------------------------------------------------------------------------------
