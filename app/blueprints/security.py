@@ -1,6 +1,7 @@
 """A staff member's own account security ("Konto / Sicherheit"): the password and the second
 factor (TOTP). Every role may use it; the logic is in app.services.accounts and
-app.services.second_factor."""
+app.services.second_factor. The forms that check the password or a code are rate-limited per
+client, so an open session cannot be used to guess either."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.extensions import limiter
 from app.models import Permission
 from app.services import accounts, second_factor
 
@@ -73,6 +75,7 @@ def confirm():
 
 
 @bp.post("/zweiter-faktor/abschalten")
+@limiter.limit("10 per minute")
 def disable():
     """Switch the second factor off (password and a current code needed)."""
     try:
@@ -88,6 +91,7 @@ def disable():
 
 
 @bp.post("/passwort")
+@limiter.limit("10 per minute")
 def change_password():
     """Change the own password (the current one needed). Every session of the account ends;
     this browser is signed in anew."""

@@ -185,3 +185,22 @@ def test_the_sign_in_page_says_the_same_for_unknown_and_locked_accounts(app, cli
     for response in (locked, unknown):
         assert response.status_code == 401
         assert "E-Mail-Adresse oder Passwort ist falsch." in response.get_data(as_text=True)
+
+
+def test_password_and_code_checks_of_an_open_session_are_rate_limited(database_url, app):
+    """(The ``app`` fixture removes the account afterwards.)"""
+    from tests.conftest import temporary_app
+
+    with temporary_app(database_url, RATELIMIT_ENABLED=True) as limited:
+        email = "limit@agentur.test"
+        with limited.test_request_context():
+            accounts.create_staff(email, "L", STAFF_PASSWORD, "curator")
+        client = limited.test_client()
+        assert sign_in(client, email).status_code == 302
+        statuses = [change(client, current="falsch falsch falsch").status_code for _ in range(11)]
+        assert statuses == [422] * 10 + [429]
+        disable = "/agentur/konto/sicherheit/zweiter-faktor/abschalten"
+        statuses = [
+            post(client, disable, {"password": "x", "code": "1"}).status_code for _ in range(11)
+        ]
+        assert statuses == [422] * 10 + [429]
