@@ -367,7 +367,7 @@ def test_a_signed_in_account_is_sent_to_enrolment_once_it_is_required(
     assert audit_actions(app, email) == ["totp_required", "totp_not_required"]
 
 
-def test_an_admin_resets_a_second_factor_and_the_account_enrols_again(app, auth, enrolled):
+def test_an_admin_resets_a_second_factor_and_the_account_enrols_again(app, client, auth, enrolled):
     email, totp, _codes = enrolled
     curator = app.test_client()
     sign_in(curator, email)
@@ -382,6 +382,8 @@ def test_an_admin_resets_a_second_factor_and_the_account_enrols_again(app, auth,
     with app.app_context():
         entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert entry.actor.email == "admin@agentur.test"
+    log = client.get("/agentur/protokoll").get_data(as_text=True)
+    assert "Zweiter Faktor zurückgesetzt" in log and email in log
     assert "zurückgesetzt" in mails(app)[-1].body and mails(app)[-1].recipient == email
     # The curator's session ended; signing in again needs the password only, then enrolment.
     assert curator.get("/agentur/").status_code == 403
