@@ -322,6 +322,9 @@ def test_a_required_second_factor_is_enrolled_before_anything_else(app, client, 
     auth.login("admin")
     email = make_staff("curator")
     target = account(app, email).id
+    bad = auth.post(f"/agentur/konten/{target}/zweiter-faktor", {"required": "vielleicht"})
+    assert bad.status_code == 422
+    assert "ob der zweite Faktor vorgeschrieben ist" in bad.get_data(as_text=True)
     response = auth.post(f"/agentur/konten/{target}/zweiter-faktor", {"required": "1"})
     assert response.status_code == 302
     assert account(app, email).totp_required
