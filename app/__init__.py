@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
         questionnaire,
         region,
         registration,
+        security,
         shortlist,
         staff,
         transfer,
@@ -156,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(freshness.bp, url_prefix="/agentur/aktualitaet")
     app.register_blueprint(transfer.bp, url_prefix="/agentur")
     app.register_blueprint(accounts.bp, url_prefix="/agentur/konten")
+    app.register_blueprint(security.bp, url_prefix="/agentur/konto/sicherheit")
     app.register_blueprint(boundaries.bp, url_prefix="/agentur/grenzen")
     app.register_blueprint(layers_admin.bp, url_prefix="/agentur/ebenen")
     app.register_blueprint(events_admin.bp, url_prefix="/agentur/veranstaltungen")

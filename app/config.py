@@ -15,6 +15,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from limits import parse_many
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -63,6 +64,8 @@ ENV_SETTINGS = (
     "QUESTIONNAIRE_DEFINITION",
     "NOMINATIM_URL",
     "STAFF_IDLE_MINUTES",
+    "STAFF_SESSION_HOURS",
+    "TOTP_ENCRYPTION_KEY",
     "TRUSTED_HOSTS",
     "MAP_FEATURE_LIMIT",
     "API_RATE_LIMIT",
@@ -295,6 +298,9 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "SESSION_COOKIE_NAME": "__Host-session" if app_env == "production" else "session",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "STAFF_IDLE_MINUTES": _whole_number(raw, "STAFF_IDLE_MINUTES", 30),
+        # A staff session ends this long after signing in, however busy (ASVS 3.3.2).
+        "STAFF_SESSION_HOURS": _whole_number(raw, "STAFF_SESSION_HOURS", 12),
+        "TOTP_ENCRYPTION_KEY": _fernet_keys(raw["TOTP_ENCRYPTION_KEY"]),
         "TRUSTED_HOSTS": _trusted_hosts(raw["TRUSTED_HOSTS"], base_url, app_env),
         "PROXY_COUNT": _whole_number(raw, "PROXY_COUNT", 0, minimum=0),
         "FETCH_ALLOWED_NETWORKS": _networks(raw, "FETCH_ALLOWED_NETWORKS"),
@@ -381,6 +387,24 @@ def _whole_number(raw: Mapping, key: str, default: int, minimum: int = 1) -> int
     if value < minimum:
         raise ConfigError(f"{key} {raw[key]!r} must be a whole number ≥ {minimum}.")
     return value
+
+
+def _fernet_keys(value: str | None) -> tuple[str, ...]:
+    """TOTP_ENCRYPTION_KEY: Fernet keys separated by commas, the first encrypting, all
+    decrypting (to change the key, put the new one first and keep the old one until every
+    secret was written anew). Unset: a key derived from SECRET_KEY (app.services.second_factor).
+    """
+    keys = tuple(part.strip() for part in (value or "").split(",") if part.strip())
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                "TOTP_ENCRYPTION_KEY must be Fernet keys separated by commas (make one with "
+                "python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')."
+            ) from None
+    return keys
 
 
 def _networks(raw: Mapping, key: str) -> tuple[IPv4Network | IPv6Network, ...]:

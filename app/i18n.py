@@ -74,6 +74,8 @@ GERMAN_ENGLISH_BLUEPRINTS = frozenset(
         "freshness",
         "transfer",
         "accounts",
+        "security",
+        "data_rights",
         "boundaries",
         "layers_admin",
         "events_admin",

@@ -39,6 +39,8 @@ DECISION_SUBJECTS = {
 
 def init_app(app: Flask) -> None:
     """Register the writers of the mails that services send."""
+    from app import staff_notifications  # imports this module's absolute_url
+
     mail.register_writers(
         app,
         {
@@ -48,7 +50,8 @@ def init_app(app: Flask) -> None:
             "edit_link": edit_link_mail,
             **{kind: partial(registration_mail, kind) for kind in REGISTRATION_SUBJECTS},
             "feed_broken": feed_broken_mail,
-            "entry_erased": entry_erased_mail,
+            "entry_erased": staff_notifications.entry_erased_mail,
+            "staff_security": staff_notifications.security_mail,
             "alert_confirm": alert_confirm_mail,
             "alert_exists": alert_exists_mail,
             "alert_limit": alert_limit_mail,
@@ -189,20 +192,6 @@ def feed_broken_mail(organisation: Organisation, recipient: StaffUser, error: st
             recipient=recipient,
             error=error,
             link=link,
-        )
-    return Mail(recipient.email, subject, body)
-
-
-def entry_erased_mail(recipient: StaffUser, entry_id: int) -> Mail:
-    """Tell a curator (in German, the agency's language) that a business had its entry erased:
-    the entry's number only, no personal data."""
-    with force_locale(DEFAULT_LANGUAGE):
-        subject = _("Ein Eintrag wurde auf Wunsch des Betriebs gelöscht")
-        body = render_template(
-            "curation/mail_entry_erased.txt",
-            recipient=recipient,
-            entry_id=entry_id,
-            link=absolute_url("curation.audit_log"),
         )
     return Mail(recipient.email, subject, body)
 

@@ -50,6 +50,8 @@ INSERT INTO job_alerts (email, filter_query, filter_key, language, consent_versi
 INSERT INTO outbox_messages (recipient, subject, body, transport, error, purpose, headers)
   VALUES ('a@example.org', 'Betreff ü', 'Text', 'log', '', 'alert', '{"X-Test": "1"}');
 INSERT INTO staff_login_failures (account_key, client) VALUES ('k', '192.0.2.1');
+INSERT INTO staff_recovery_codes (staff_id, code_hash)
+  SELECT min(id), 'pbkdf2_sha256$1$c2FsdA$aGFzaA' FROM staff_users;
 """
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from app.models import Permission, StaffRole
 from app.services import accounts as service
-from app.services import events
+from app.services import events, second_factor
 
 from .staff import protect
 
@@ -69,4 +69,34 @@ def update(user_id: int):
     except service.AccountError as error:
         return _page(422, str(error))
     flash(_("Das Konto von %(email)s ist geändert.", email=user.email))
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:user_id>/zweiter-faktor")
+def require_second_factor(user_id: int):
+    """Require a second factor for an account, or no longer require it."""
+    user = service.staff_user(user_id) or abort(404)
+    required = {"1": True, "0": False}.get(request.form.get("required", ""))
+    if required is None:
+        return _page(422, _("Bitte wählen Sie, ob der zweite Faktor vorgeschrieben ist."))
+    second_factor.set_required(user, required, acting=current_user)
+    if required:
+        flash(_("Für %(email)s ist der zweite Faktor jetzt vorgeschrieben.", email=user.email))
+    else:
+        flash(_("Für %(email)s ist der zweite Faktor nicht mehr vorgeschrieben.", email=user.email))
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:user_id>/zweiter-faktor/zuruecksetzen")
+def reset_second_factor(user_id: int):
+    """Remove an account's second factor (e.g. a lost phone): it must enrol again."""
+    user = service.staff_user(user_id) or abort(404)
+    second_factor.reset(user, acting=current_user)
+    flash(
+        _(
+            "Der zweite Faktor von %(email)s ist zurückgesetzt; das Konto richtet ihn bei der "
+            "nächsten Anmeldung neu ein.",
+            email=user.email,
+        )
+    )
     return redirect(url_for(".index"))

@@ -1,4 +1,12 @@
-"""Staff sign-in and sign-out, and the guard every workspace blueprint puts before its views."""
+"""Staff sign-in and sign-out, and the guard every workspace blueprint puts before its views.
+
+Signing in is one step (password) or two (password, then the second factor's code). Between the
+two the session holds only a *pending* sign-in (:data:`PENDING`: the account, its session
+generation, when the password was right, where to go next), which expires after
+:data:`PENDING_SECONDS`; the login session is started only after the code. Starting it clears
+the session first, so the session id changes at every sign-in. A session ends after
+STAFF_IDLE_MINUTES without a request and STAFF_SESSION_HOURS after signing in.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +29,18 @@ from flask_login import current_user, login_user, logout_user
 
 from app.extensions import limiter
 from app.models import Permission
-from app.services import accounts
+from app.services import accounts, second_factor
 
 bp = Blueprint("staff", __name__)
+#: Session keys: the last request of a signed-in account, when it signed in, and a sign-in
+#: waiting for its second step.
 SEEN = "staff_seen"
+STARTED = "staff_started"
+PENDING = "staff_pending"
+#: How long the second step of signing in may take.
+PENDING_SECONDS = 5 * 60
+#: Views an account that must enrol its second factor may reach before it has done so.
+ENROLMENT_ENDPOINTS = frozenset({"security.index", "security.enrol", "security.confirm"})
 
 
 def safe_next(target: str | None) -> str | None:
@@ -48,6 +64,56 @@ def _login_page(status: int, error: str | None = None, email: str = "", next_url
     return render_template(
         "curation/login.html", error=error, email=email, next_url=next_url
     ), status
+
+
+def _code_page(status: int, error: str | None = None):
+    return render_template("curation/login_code.html", error=error), status
+
+
+def start_session(user, next_url: str | None = None):
+    """Sign ``user`` in: a new session (nothing from before carries over, so the session id
+    changes), with the times the idle and absolute limits count from; the redirect to where
+    the account goes next (enrolment first if an admin requires a second factor)."""
+    session.clear()
+    login_user(user)
+    session[SEEN] = session[STARTED] = time.time()
+    if user.must_enrol:
+        flash(
+            _(
+                "Für Ihr Konto ist ein zweiter Faktor vorgeschrieben. Bitte richten Sie ihn "
+                "jetzt ein."
+            )
+        )
+        return redirect(url_for("security.index"))
+    return redirect(next_url or home_url(user))
+
+
+def end_session(message: str | None = None) -> None:
+    """Sign out of this browser (other sessions of the account stay)."""
+    logout_user()
+    session.clear()
+    if message:
+        flash(message)
+
+
+def _pending_user():
+    """The account waiting for its second step, if the pending sign-in is still valid: not
+    older than PENDING_SECONDS, the account active, with a second factor, and no session of it
+    ended since (its generation unchanged)."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    if time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        return None
+    user = accounts.staff_user(int(pending.get("id", 0)))
+    if (
+        user is None
+        or not user.active
+        or not user.has_totp
+        or user.session_generation != pending.get("generation")
+    ):
+        return None
+    return user
 
 
 #: The attribute :func:`requires` sets on a view.
@@ -93,16 +159,32 @@ def protect(blueprint: Blueprint, permission: Permission = Permission.CURATE) ->
     @blueprint.before_request
     def guard():
         if current_user.is_authenticated:
-            idle = time.time() - session.get(SEEN, 0)
-            if idle > current_app.config["STAFF_IDLE_MINUTES"] * 60:
-                logout_user()
-                session.clear()
-                flash(_("Sie wurden nach längerer Inaktivität abgemeldet. Bitte neu anmelden."))
+            now = time.time()
+            config = current_app.config
+            if now - session.get(SEEN, 0) > config["STAFF_IDLE_MINUTES"] * 60:
+                end_session(
+                    _("Sie wurden nach längerer Inaktivität abgemeldet. Bitte neu anmelden.")
+                )
+            elif now - session.get(STARTED, 0) > config["STAFF_SESSION_HOURS"] * 3600:
+                end_session(
+                    _(
+                        "Ihre Sitzung ist nach %(hours)d Stunden abgelaufen. Bitte neu anmelden.",
+                        hours=config["STAFF_SESSION_HOURS"],
+                    )
+                )
         if not current_user.is_authenticated:
             return _login_page(403, next_url=request.full_path.rstrip("?"))
         session[SEEN] = time.time()
         if not current_user.can(required_permission(request.endpoint, permission)):
             abort(403)
+        if current_user.must_enrol and request.endpoint not in ENROLMENT_ENDPOINTS:
+            flash(
+                _(
+                    "Für Ihr Konto ist ein zweiter Faktor vorgeschrieben. Bitte richten Sie ihn "
+                    "ein, bevor Sie weiterarbeiten."
+                )
+            )
+            return redirect(url_for("security.index"))
         return None
 
 
@@ -128,10 +210,62 @@ def login():
         return _login_page(429, message, email, next_url)
     if user is None:
         return _login_page(401, _("E-Mail-Adresse oder Passwort ist falsch."), email, next_url)
-    session.clear()  # a new session: nothing from before the sign-in carries over
-    login_user(user)
-    session[SEEN] = time.time()
-    return redirect(next_url or home_url(user))
+    if not user.has_totp:
+        return start_session(user, next_url)
+    session.clear()
+    session[PENDING] = {
+        "id": user.id,
+        "generation": user.session_generation,
+        "at": time.time(),
+        "next": next_url,
+    }
+    return redirect(url_for(".login_code"))
+
+
+@bp.route("/anmelden/code", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login_code():
+    """The second step of signing in: the authenticator app's code or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        if session.pop(PENDING, None) is not None:
+            flash(_("Die Anmeldung hat zu lange gedauert. Bitte melden Sie sich neu an."))
+        return redirect(url_for(".login"))
+    if request.method == "GET":
+        return _code_page(200)
+    client = request.remote_addr or ""
+    try:
+        accounts.check_code_throttle(user, client)
+    except accounts.TooManyAttempts:
+        session.pop(PENDING, None)
+        message = _(
+            "Zu viele falsche Codes. Bitte warten Sie %(minutes)d Minuten und melden Sie sich "
+            "dann neu an.",
+            minutes=accounts.THROTTLE_MINUTES,
+        )
+        return _login_page(429, message)
+    code = request.form.get("code", "")[:64]
+    try:
+        used = second_factor.verify(user, code)
+    except second_factor.SecondFactorError as error:
+        return _code_page(409, str(error))
+    if used is None:
+        accounts.record_code_failure(user, client)
+        return _code_page(401, _("Der Code stimmt nicht oder wurde schon verwendet."))
+    accounts.clear_failures(user, client)
+    next_url = safe_next(session[PENDING].get("next"))
+    response = start_session(user, next_url)
+    if used == "recovery":
+        left = second_factor.unused_recovery_codes(user)
+        flash(
+            _(
+                "Sie haben sich mit einem Wiederherstellungscode angemeldet; es bleiben "
+                "%(count)d. Richten Sie den zweiten Faktor unter „Sicherheit“ neu ein, wenn Ihr "
+                "Telefon verloren ist.",
+                count=left,
+            )
+        )
+    return response
 
 
 @bp.post("/abmelden")
@@ -139,7 +273,5 @@ def logout():
     """Sign out and end the session on the server too (a copied cookie no longer works)."""
     if current_user.is_authenticated:
         accounts.end_sessions(current_user)
-    logout_user()
-    session.clear()
-    flash(_("Sie sind abgemeldet."))
+    end_session(_("Sie sind abgemeldet."))
     return redirect(url_for(".login"))

@@ -38,6 +38,7 @@ from app.models.staff import (
     ImportUpload,
     LoginFailure,
     Permission,
+    RecoveryCode,
     StaffRole,
     StaffUser,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "Permission",
     "PostalCode",
     "QuestionnaireDraft",
+    "RecoveryCode",
     "RegistrationStatus",
     "StaffRole",
     "StaffUser",

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -49,6 +51,8 @@ class Permission(enum.StrEnum):
     MANAGE_ALL_EVENTS = "manage_all_events"
     #: Fill in the questionnaire on a business's behalf.
     ENTER_FOR_BUSINESS = "enter_for_business"
+    #: The account's own security: its password and its second factor (every role).
+    OWN_ACCOUNT = "own_account"
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
@@ -58,10 +62,13 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.MANAGE_EVENTS,
             Permission.MANAGE_ALL_EVENTS,
             Permission.ENTER_FOR_BUSINESS,
+            Permission.OWN_ACCOUNT,
         }
     ),
     StaffRole.ADMIN: frozenset(Permission),
-    StaffRole.PARTNER: frozenset({Permission.MANAGE_EVENTS, Permission.ENTER_FOR_BUSINESS}),
+    StaffRole.PARTNER: frozenset(
+        {Permission.MANAGE_EVENTS, Permission.ENTER_FOR_BUSINESS, Permission.OWN_ACCOUNT}
+    ),
 }
 
 
@@ -102,6 +109,26 @@ class StaffUser(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     session_generation: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: The second factor (TOTP, RFC 6238): the confirmed secret, encrypted (Fernet; see
+    #: app.services.second_factor); None while the account has none.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    #: A secret shown for enrolment but not yet confirmed with a code (encrypted too).
+    totp_pending_secret: Mapped[str | None] = mapped_column(Text)
+    #: The time step of the last code accepted: a code is accepted at most once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set by an admin: the account must use a second factor (and enrol before anything else).
+    totp_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    @property
+    def has_totp(self) -> bool:
+        """Whether the account signs in with a second factor."""
+        return self.totp_secret is not None
+
+    @property
+    def must_enrol(self) -> bool:
+        """Whether an admin requires a second factor the account has not set up yet."""
+        return self.totp_required and not self.has_totp
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -148,9 +175,25 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_key: Mapped[str] = mapped_column(String(64))
     client: Mapped[str] = mapped_column(String(64), index=True)
+    #: What was wrong: "password", or "code" (the second factor's code at the second step).
+    kind: Mapped[str] = mapped_column(String(10), default="password", server_default="password")
     at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code of an account's second factor, for when the authenticator
+    app is lost. Only a salted hash is kept; ``used_at`` is set when it is used."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(db.Model):

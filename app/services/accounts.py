@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -23,6 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import LoginFailure, Organisation, StaffRole, StaffUser
+from app.services import audit, mail
 from questionnaire.engine import is_email
 
 #: Wrong passwords for one address from one client before that client must wait.
@@ -31,7 +34,15 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_CLIENT = 20
 #: How long wrong passwords count.
 THROTTLE_MINUTES = 15
+#: Wrong second-factor codes for one account (from any client) before it must wait: the
+#: password is known to whoever types them, so they are counted per account.
+MAX_CODE_FAILURES = 5
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+#: Common passwords long enough for the rules (see the file's head for source and licence).
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
+#: Audit action of a password change (by the account itself, or by an admin).
+PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an audit action, no password)
 #: The largest id PostgreSQL's integer holds (a larger one never names an account).
 MAX_ID = 2**31 - 1
 #: Checked against when the e-mail is unknown, so that both cases take the same time.
@@ -58,13 +69,35 @@ def by_email(email: str) -> StaffUser | None:
     )
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (lower case)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
 def check_password_rules(password: str) -> None:
-    """Refuse a password that is too short."""
+    """Refuse a password that is too short, too long, or a common one (ASVS 2.1.1, 2.1.2,
+    2.1.7). There are no composition rules: any characters, spaces included, count."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             _(
                 "Das Passwort muss mindestens %(count)d Zeichen lang sein.",
                 count=MIN_PASSWORD_LENGTH,
+            )
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            _(
+                "Das Passwort darf höchstens %(count)d Zeichen lang sein.",
+                count=MAX_PASSWORD_LENGTH,
+            )
+        )
+    if password.lower() in common_passwords():
+        raise AccountError(
+            _(
+                "Dieses Passwort ist zu verbreitet und wird bei Angriffen zuerst ausprobiert. "
+                "Bitte wählen Sie ein anderes, z. B. einen Satz aus mehreren Wörtern."
             )
         )
 
@@ -147,10 +180,37 @@ def check_throttle(email: str, client: str) -> None:
         raise TooManyAttempts
 
 
-def _record_failure(email: str, client: str) -> None:
-    """Count a wrong password, and forget failures too old to count."""
+def _record_failure(email: str, client: str, kind: str = "password") -> None:
+    """Count a wrong password (or second-factor code), and forget failures too old to count."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.at <= _window_start()))
-    db.session.add(LoginFailure(account_key=account_key(email), client=client[:64]))
+    db.session.add(LoginFailure(account_key=account_key(email), client=client[:64], kind=kind))
+    db.session.commit()
+
+
+def check_code_throttle(user: StaffUser, client: str) -> None:
+    """TooManyAttempts if this client is throttled (as for passwords) or the account's
+    second-factor codes were wrong too often lately, from whichever client."""
+    check_throttle(user.email, client)
+    key = account_key(user.email)
+    if (
+        _recent_failures(LoginFailure.account_key == key, LoginFailure.kind == "code")
+        >= MAX_CODE_FAILURES
+    ):
+        raise TooManyAttempts
+
+
+def record_code_failure(user: StaffUser, client: str) -> None:
+    """Count a wrong second-factor code of ``user`` typed from ``client``."""
+    _record_failure(user.email, client, kind="code")
+
+
+def clear_failures(user: StaffUser, client: str) -> None:
+    """Forget ``client``'s failures for the account (it has just signed in)."""
+    db.session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.client == client, LoginFailure.account_key == account_key(user.email)
+        )
+    )
     db.session.commit()
 
 
@@ -160,7 +220,7 @@ def authenticate(email: str, password: str, client: str = "") -> StaffUser | Non
 
     Unknown addresses, switched-off accounts and wrong passwords are treated alike: each counts
     as a failure of (address, client). A right password clears that client's failures for the
-    address.
+    address (its wrong second-factor codes still count).
     """
     check_throttle(email, client)
     user = by_email(email)
@@ -173,7 +233,9 @@ def authenticate(email: str, password: str, client: str = "") -> StaffUser | Non
         return None
     db.session.execute(
         delete(LoginFailure).where(
-            LoginFailure.client == client, LoginFailure.account_key == account_key(email)
+            LoginFailure.client == client,
+            LoginFailure.account_key == account_key(email),
+            LoginFailure.kind == "password",  # wrong codes still count (check_code_throttle)
         )
     )
     user.last_login_at = now()
@@ -219,6 +281,29 @@ def set_password(user: StaffUser, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     user.session_generation += 1
     db.session.commit()
+
+
+def change_own_password(user: StaffUser, current: str, new: str, repeated: str) -> None:
+    """The account changes its own password: the current one must be right and the new one
+    typed twice alike and within the rules. Every session of the account ends (this one
+    too: the view signs it in anew), the owner is told by mail, the change audited."""
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError(_("Das bisherige Passwort ist falsch."))
+    if new != repeated:
+        raise AccountError(_("Die beiden neuen Passwörter stimmen nicht überein."))
+    check_password_rules(new)
+    user.password_hash = generate_password_hash(new)
+    user.session_generation += 1
+    _password_changed(user, actor=user)
+    db.session.commit()
+
+
+def _password_changed(user: StaffUser, *, actor: StaffUser) -> None:
+    """Audit a password change and tell the owner by mail (not committed)."""
+    audit.record_account(PASSWORD_CHANGED, user, actor=actor)
+    mail.queue(
+        mail.compose("staff_security", user=user, change=PASSWORD_CHANGED), purpose="security"
+    )
 
 
 def staff_user(user_id: int) -> StaffUser | None:
@@ -284,3 +369,4 @@ def _change_staff(
         check_password_rules(password)
         user.password_hash = generate_password_hash(password)
         user.session_generation += 1
+        _password_changed(user, actor=acting)

@@ -108,6 +108,12 @@ def record_event(
     )
 
 
+def record_account(action: str, account: StaffUser, *, actor: StaffUser | None) -> AuditEntry:
+    """Add an audit entry about a staff account's security (password, second factor) to the
+    session (the caller commits it); its ``company_name`` column holds the account's address."""
+    return _add(action, actor, SYSTEM, company_name=account.email[:200])
+
+
 def _add(action: str, actor: StaffUser | None, actor_label: str, **columns) -> AuditEntry:
     entry = AuditEntry(
         action=action,

@@ -27,8 +27,8 @@ from app.services import questionnaire as questionnaire_service
 from tests.conftest import AuthActions, csrf_token
 
 ROLES = ("anonymous", "business", "partner", "curator", "admin")
-#: Routes everyone may use: the sign-in form and signing out.
-OPEN_ROUTES = {"staff.login", "staff.logout"}
+#: Routes everyone may use: the sign-in form (both steps) and signing out.
+OPEN_ROUTES = {"staff.login", "staff.login_code", "staff.logout"}
 #: The organisation of the partner account the matrix signs in with (conftest's default).
 PARTNER_ORGANISATION = "Jobcenter Test"
 

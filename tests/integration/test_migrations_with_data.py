@@ -32,6 +32,18 @@ from tests.database_contents import fill, rows_digest, table_columns, table_rows
 NOT_COMPARED = {"public.spatial_ref_sys"}
 
 ADDED_BY_STEP: dict[str, dict[str, set[str]]] = {
+    # 0017 staff second factor: its columns, the recovery codes, the kind of a failed sign-in
+    "c4f1a9e2d7b3": {
+        "public.staff_users": {
+            "totp_secret",
+            "totp_pending_secret",
+            "totp_last_step",
+            "totp_enabled_at",
+            "totp_required",
+        },
+        "public.staff_recovery_codes": {"*"},
+        "public.staff_login_failures": {"kind"},
+    },
     # 0016 consent records outlive an entry's erasure
     "c4f1a8e2d6b9": {"public.consent_records": {"erased_at", "erased_entry_id"}},
     # 0015 map index: the cells' key carries their sums (an index only)
