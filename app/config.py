@@ -285,7 +285,10 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "MAIL_SMTP_PASSWORD": raw["MAIL_SMTP_PASSWORD"] or "",
         "MAIL_SMTP_STARTTLS": (raw["MAIL_SMTP_STARTTLS"] or "true").lower() != "false",
         "MAIL_FROM": raw["MAIL_FROM"] or "KMU-Atlas <no-reply@localhost>",
-        "RATELIMIT_STORAGE_URI": raw["RATELIMIT_STORAGE_URI"] or "memory://",
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage(raw["RATELIMIT_STORAGE_URI"], app_env),
+        # Redis unreachable: count in each process meanwhile instead of failing the request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "API_RATE_LIMIT": _rate_limit(raw, "API_RATE_LIMIT", "300 per minute"),
         "QUESTIONNAIRE": questionnaire,
@@ -421,6 +424,32 @@ def _networks(raw: Mapping, key: str) -> tuple[IPv4Network | IPv6Network, ...]:
                 "notation, separated by commas (e.g. 10.20.0.0/16,192.0.2.10/32)."
             ) from None
     return tuple(networks)
+
+
+#: The rate-limit storages the app accepts: one process's memory, or Redis shared by all.
+RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+
+
+def _ratelimit_storage(value: str | None, app_env: str) -> str:
+    """Where the rate limits count: required in production, where several processes serve
+    and each would otherwise count only its own share (``memory://`` there is a conscious
+    choice for a single process); ``memory://`` elsewhere."""
+    value = (value or "").strip()
+    if not value:
+        if app_env == "production":
+            raise ConfigError(
+                "RATELIMIT_STORAGE_URI is not set: in production, set it to redis://host:6379/0 "
+                "so that every app process counts the same requests (memory:// only if a single "
+                "process serves)."
+            )
+        return "memory://"
+    scheme = urlsplit(value).scheme
+    if scheme not in RATELIMIT_SCHEMES:
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI {value!r} must start with one of "
+            f"{', '.join(s + '://' for s in RATELIMIT_SCHEMES)}."
+        )
+    return value
 
 
 def _rate_limit(raw: Mapping, key: str, default: str) -> str:

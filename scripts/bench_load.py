@@ -139,6 +139,8 @@ def start_server(
         SECRET_KEY=secrets.token_urlsafe(48),
         BASE_URL=f"http://127.0.0.1:{port}",
         API_RATE_LIMIT="1000000 per minute",
+        # (limits far beyond reach: per-process counting changes nothing here)
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
     )
     command = [
         str(ROOT / ".venv/bin/gunicorn"),

@@ -65,6 +65,8 @@ def test_config(database_url: str, **overrides) -> dict:
         "TILE_URL": TILE_URL,
         "TILE_ATTRIBUTION": "Test tiles",
         "RATELIMIT_ENABLED": False,
+        # (a production app requires it; one test process counts in its own memory)
+        "RATELIMIT_STORAGE_URI": "memory://",
         **overrides,
     }
 

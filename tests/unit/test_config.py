@@ -12,6 +12,7 @@ from app.wsgi import create_cli_app, create_wsgi_app
 GOOD = {
     "APP_ENV": "testing",
     "DATABASE_URL": "postgresql://atlas:secret@db.internal:5432/atlas",
+    "RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0",
 }
 
 
@@ -91,6 +92,24 @@ def test_production_requires_base_url_and_trusts_only_its_host():
     )
     assert config["TRUSTED_HOSTS"] == ["atlas.test", "www.atlas.test", "atlas.internal"]
     assert settings(APP_ENV="development")["TRUSTED_HOSTS"] is None
+
+
+def test_production_requires_a_shared_rate_limit_storage():
+    production = {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://a.test"}
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI is not set"):
+        settings(**production, RATELIMIT_STORAGE_URI="")
+    # a single process may count in its memory, as a conscious choice
+    assert settings(**production, RATELIMIT_STORAGE_URI="memory://")["RATELIMIT_STORAGE_URI"] == (
+        "memory://"
+    )
+    with pytest.raises(ConfigError, match="must start with one of memory://, redis://"):
+        settings(RATELIMIT_STORAGE_URI="cache.internal:6379")
+    assert settings(RATELIMIT_STORAGE_URI="")["RATELIMIT_STORAGE_URI"] == "memory://"
+    config = settings(**production)
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/0"
+    # while Redis cannot be reached, each process counts on its own rather than failing
+    assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    assert config["RATELIMIT_SWALLOW_ERRORS"] is True
 
 
 def test_map_feature_limit_and_api_rate_limit_are_checked():
