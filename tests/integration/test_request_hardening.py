@@ -235,3 +235,16 @@ def test_a_multipart_upload_may_be_larger_than_a_form(client):
     file = (io.BytesIO(b"x" * (2 * 1024 * 1024)), "liste.csv")
     response = client.post("/mitmachen/start", data={"file": file})
     assert response.status_code != 413
+
+
+def test_an_unreachable_rate_limit_storage_does_not_fail_requests(database_url):
+    # Redis down (nothing listens on port 1): each process counts on its own meanwhile.
+    with temporary_app(
+        database_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+        API_RATE_LIMIT="2 per minute",
+    ) as app:
+        client = app.test_client()
+        statuses = [client.get("/api/employers/list").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
