@@ -82,6 +82,12 @@ def temporary_app(database_url: str, **overrides):
             db.engine.dispose()
 
 
+def without_nonce(response) -> str:
+    """A page's HTML without its Content-Security-Policy nonces (new on every answer), for
+    tests that compare two answers."""
+    return re.sub(r' nonce="[^"]*"', "", response.get_data(as_text=True))
+
+
 test_database_url.__test__ = False  # not tests, despite their names
 test_config.__test__ = False
 

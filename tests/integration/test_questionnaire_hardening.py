@@ -289,7 +289,7 @@ def test_kept_input_is_bounded_like_answers(app, client, action):
         "/mitmachen/schritt/classification",
         data={"sectors": many, "occupations": ["x" * 5000], "action": action},
     )
-    post_step(client, "business", {"name": "n" * 50_000, "description": "d" * 900_000}, action)
+    post_step(client, "business", {"name": "n" * 50_000, "description": "d" * 400_000}, action)
     with app.app_context():
         draft = db.session.scalars(select(QuestionnaireDraft)).one()
         kept = draft.raw_input

@@ -22,7 +22,7 @@ from app.models import (
     StaffUser,
 )
 from app.services import events, registrations, tokens
-from tests.conftest import csrf_token, default_start, temporary_app
+from tests.conftest import csrf_token, default_start, temporary_app, without_nonce
 
 CANCEL_PATH = re.compile(r"https?://[^/\s]+(/veranstaltungen/abmelden/[^\s?]+)")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -339,9 +339,9 @@ def test_a_registered_address_is_mailed_its_link_and_the_page_says_the_same(
     again = post_form(client, slug, email="  ALEX@example.org ", name="Jemand anderes")
     assert first.status_code == again.status_code == 303
     assert first.headers["Location"] == again.headers["Location"]
-    assert client.get(first.headers["Location"]).get_data(as_text=True) == client.get(
-        again.headers["Location"]
-    ).get_data(as_text=True)
+    assert without_nonce(client.get(first.headers["Location"])) == without_nonce(
+        client.get(again.headers["Location"])
+    )
 
     with app.app_context():
         rows = list(db.session.scalars(select(EventRegistration)))

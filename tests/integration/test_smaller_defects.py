@@ -195,8 +195,8 @@ def test_favicon_is_served_and_named_by_every_page(client):
     with client.get("/static/favicon.svg") as svg:
         assert svg.status_code == 200 and b"<svg" in svg.data
     html = client.get("/mitmachen/").get_data(as_text=True)
-    assert 'rel="icon" href="/static/favicon.svg"' in html
-    assert 'rel="icon" href="/static/favicon.ico"' in html
+    assert 'rel="icon" href="/static/favicon.svg?v=' in html
+    assert 'rel="icon" href="/static/favicon.ico?v=' in html
 
 
 def test_the_default_osm_credit_follows_the_interface_language(app):

@@ -50,12 +50,13 @@ def test_start_page_references_no_host_but_the_app_and_the_tile_server(client):
 
 def test_start_page_loads_leaflet_and_our_module_from_static(client):
     html = client.get("/").get_data(as_text=True)
-    urls = page_urls(html)
+    # each under its content's hash (app/static_assets.py)
+    urls = {url.split("?v=")[0]: url for url in page_urls(html)}
     assert "/static/vendor/leaflet/leaflet.js" in urls
     assert "/static/vendor/leaflet/leaflet.css" in urls
     assert "/static/js/atlas.js" in urls
     for path in ("/static/vendor/leaflet/leaflet.js", "/static/js/atlas.js"):
-        with client.get(path) as response:
+        with client.get(urls[path]) as response:
             assert response.status_code == 200, path
 
 
