@@ -60,6 +60,7 @@ ENV_SETTINGS = (
     "MAIL_SMTP_STARTTLS",
     "MAIL_FROM",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_ENABLED",
     "BASE_URL",
     "QUESTIONNAIRE_DEFINITION",
     "NOMINATIM_URL",
@@ -287,6 +288,8 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "MAIL_FROM": raw["MAIL_FROM"] or "KMU-Atlas <no-reply@localhost>",
         "RATELIMIT_STORAGE_URI": raw["RATELIMIT_STORAGE_URI"] or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Off only for a load test on loopback (scripts/load_test.py); on by default.
+        "RATELIMIT_ENABLED": _flag(raw, "RATELIMIT_ENABLED", default=True),
         "API_RATE_LIMIT": _rate_limit(raw, "API_RATE_LIMIT", "300 per minute"),
         "QUESTIONNAIRE": questionnaire,
         "LAYER_KINDS": layer_kinds,
