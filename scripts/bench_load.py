@@ -128,9 +128,14 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, port: int, workers: int, map_cache: bool = False
+    database_url: str,
+    port: int,
+    workers: int,
+    map_cache: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
-    """Start gunicorn with the app and wait until /healthz answers."""
+    """Start gunicorn with the app (its environment plus ``extra_env``) and wait until
+    /healthz answers."""
     env = dict(
         os.environ,
         MAP_CACHE="true" if map_cache else "false",
@@ -139,6 +144,7 @@ def start_server(
         SECRET_KEY=secrets.token_urlsafe(48),
         BASE_URL=f"http://127.0.0.1:{port}",
         API_RATE_LIMIT="1000000 per minute",
+        **(extra_env or {}),
     )
     command = [
         str(ROOT / ".venv/bin/gunicorn"),
