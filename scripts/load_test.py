@@ -184,10 +184,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=50, help="phase 1 concurrent visitors")
     parser.add_argument("--businesses", type=int, default=20, help="phase 2 concurrent businesses")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn (sync) workers")
-    parser.add_argument("--host", default=HOST, help="the server's address: loopback only")
+    parser.add_argument(
+        "--host", default=HOST, help="the server's IPv4 address or name: loopback only"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "docs/load-test.md")
     args = parser.parse_args()
-    if not is_loopback(f"http://{args.host}"):
+    if ":" in args.host or not is_loopback(f"http://{args.host}"):
         parser.error(f"refusing {args.host!r}: the load test runs on loopback only")
     if min(args.count, args.duration, args.users, args.businesses, args.workers) < 1:
         parser.error("--count, --duration, --users, --businesses and --workers must be at least 1")
@@ -213,6 +215,7 @@ def main() -> int:
         args.workers,
         map_cache=True,
         extra_env={"RATELIMIT_ENABLED": "false"},
+        host=args.host,
     )
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_before = os.getloadavg()[0]
