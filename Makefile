@@ -9,7 +9,7 @@ PORT ?= 5000
 # pytest-xdist workers for `make test` (each gets its own test database).
 TEST_WORKERS ?= 2
 
-.PHONY: run test setup setup-test setup-bench db db-stop lint format i18n bench bench-load clean
+.PHONY: run test setup setup-test setup-bench db db-stop lint format i18n bench bench-load load-test clean
 
 run: setup db
 	$(FLASK) db upgrade
@@ -63,6 +63,15 @@ bench: setup-bench db
 # at concurrency 1 and 8; BENCH_ARGS e.g. --reuse --map-cache --area state --output load.md.
 bench-load: setup-bench db
 	$(VENV)/bin/python scripts/bench_load.py --count $(COUNT) $(BENCH_ARGS)
+
+# The bounded load test of issue 17 (about 5 minutes; not part of make test): gunicorn
+# (4 workers) on loopback against kmu_atlas_bench_loadtest_$(LOAD_COUNT), 50 locust visitors for
+# 2 minutes (map, list, employer pages), then 20 businesses submitting the questionnaire at
+# once; fails on any failed request or a submission not stored exactly once; writes
+# docs/load-test.md. LOAD_ARGS e.g. --reuse --duration 30.
+LOAD_COUNT ?= 2000
+load-test: setup-bench db
+	$(VENV)/bin/python scripts/load_test.py --count $(LOAD_COUNT) $(LOAD_ARGS)
 
 # After changing texts: extract them and update the English catalogue, then translate it.
 i18n:

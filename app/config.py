@@ -60,6 +60,7 @@ ENV_SETTINGS = (
     "MAIL_SMTP_STARTTLS",
     "MAIL_FROM",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_ENABLED",
     "BASE_URL",
     "QUESTIONNAIRE_DEFINITION",
     "NOMINATIM_URL",
@@ -290,6 +291,8 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Off only for a load test on loopback (scripts/load_test.py); on by default.
+        "RATELIMIT_ENABLED": _flag(raw, "RATELIMIT_ENABLED", default=True),
         "API_RATE_LIMIT": _rate_limit(raw, "API_RATE_LIMIT", "300 per minute"),
         "QUESTIONNAIRE": questionnaire,
         "LAYER_KINDS": layer_kinds,

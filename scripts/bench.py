@@ -219,6 +219,8 @@ def report(results: list[dict], args, *, header: bool = True) -> str:
         "  app does not compress yet (issue 17): `gzip bytes` is what gzip level 6 would send.",
         "- `count check`: the map answer's `total` against an independent SQL count of the",
         "  same filter and bbox, and its clusters and points adding up to it.",
+        "- The bounded load test (50 visitors, 20 questionnaires at once; `make load-test`) writes",
+        "  its own file, [load-test.md](load-test.md).",
         "",
     ]
     if not header:

@@ -128,30 +128,37 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, port: int, workers: int, map_cache: bool = False
+    database_url: str,
+    port: int,
+    workers: int,
+    map_cache: bool = False,
+    extra_env: dict[str, str] | None = None,
+    host: str = "127.0.0.1",
 ) -> subprocess.Popen:
-    """Start gunicorn with the app and wait until /healthz answers."""
+    """Start gunicorn with the app (its environment plus ``extra_env``) on ``host`` (an IPv4
+    address or name) and wait until /healthz answers."""
     env = dict(
         os.environ,
         MAP_CACHE="true" if map_cache else "false",
         APP_ENV="production",
         DATABASE_URL=database_url,
         SECRET_KEY=secrets.token_urlsafe(48),
-        BASE_URL=f"http://127.0.0.1:{port}",
+        BASE_URL=f"http://{host}:{port}",
         API_RATE_LIMIT="1000000 per minute",
         # (limits far beyond reach: per-process counting changes nothing here)
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        **(extra_env or {}),
     )
     command = [
         str(ROOT / ".venv/bin/gunicorn"),
         f"--workers={workers}",
-        f"--bind=127.0.0.1:{port}",
+        f"--bind={host}:{port}",
         "--log-level=warning",
         "app.wsgi:create_wsgi_app()",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own gunicorn)
-    wait_until_up(server, f"http://127.0.0.1:{port}/healthz", "gunicorn")
-    return wait_for_bitmaps(server, f"http://127.0.0.1:{port}/healthz")
+    wait_until_up(server, f"http://{host}:{port}/healthz", "gunicorn")
+    return wait_for_bitmaps(server, f"http://{host}:{port}/healthz")
 
 
 #: /healthz must say the map's tag bitmaps are loaded this many times in a row before the

@@ -201,6 +201,15 @@ def test_switches_turn_off_from_text_or_a_bool(value):
     assert settings()["MAP_CACHE"] is True
 
 
+def test_rate_limits_are_on_unless_switched_off_in_the_environment():
+    assert settings()["RATELIMIT_ENABLED"] is True
+    assert settings(RATELIMIT_ENABLED="false")["RATELIMIT_ENABLED"] is False
+    config = load_settings({**GOOD}, environ={"RATELIMIT_ENABLED": "false"})
+    assert config["RATELIMIT_ENABLED"] is False
+    with pytest.raises(ConfigError, match="RATELIMIT_ENABLED 'off' must be true or false"):
+        settings(RATELIMIT_ENABLED="off")
+
+
 def test_the_wsgi_app_begins_loading_the_map_bitmaps(monkeypatch):
     from app.features import tag_bitmaps
 
