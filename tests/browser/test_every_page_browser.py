@@ -12,9 +12,9 @@ their links; a new rule with a part :func:`samples` does not know fails the test
 For each page at 1366×800 (and each jobseekers' page at 390×844 too): axe-core finds no WCAG
 2.1 A/AA violation; ``<html lang>`` is set; the first Tab reaches the skip link, which moves the
 focus to ``<main>``; the next focused element shows it (outline or shadow); no request goes to a
-host other than the app and the
-configured tile server; and the only cookie is the session cookie (set by the pages that keep a
-form's CSRF token or a draft). The language cookie comes only with a visitor's explicit choice
+host other than the app and the configured tile server; and the only cookie is the session
+cookie (set by the pages that keep a form's CSRF token or a draft). The language cookie comes
+only with a visitor's explicit choice
 (:func:`test_the_language_cookie_comes_only_with_the_visitors_choice`): it stores that choice
 and is strictly necessary for the service the visitor asked for (§ 25 (2) Nr. 2 TDDDG).
 """
