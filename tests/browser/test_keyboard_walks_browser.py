@@ -11,18 +11,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Company, CompanyStatus
-from tests.browser.test_accessibility import axe_violations
+from tests.browser.test_accessibility import axe_violations, tab_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
-
-
-def tab_to(page, selector: str, limit: int = 600) -> None:
-    """Press Tab until the focused element matches ``selector``."""
-    for _ in range(limit):
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-        page.keyboard.press("Tab")
-    pytest.fail(f"{selector} cannot be reached with Tab")
 
 
 def type_into(page, selector: str, text: str) -> None:
