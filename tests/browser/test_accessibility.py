@@ -33,6 +33,15 @@ def axe_violations(page):
     ]
 
 
+def tab_to(page, selector: str, limit: int = 600) -> None:
+    """Press Tab until the focused element matches ``selector``."""
+    for _ in range(limit):
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    pytest.fail(f"{selector} cannot be reached with Tab")
+
+
 @pytest.mark.parametrize("query", ["", "?near=Marl&radius_km=25&family=part_time", "?lang=en"])
 def test_map_and_list_page_have_no_wcag_violations(page, live_server, known, query):
     open_map(page, f"{live_server}/{query}")
@@ -105,14 +114,14 @@ def test_filters_and_list_work_with_the_keyboard_alone(page, live_server, known)
     assert page.locator("#employer-count").text_content() == "1 Arbeitgeber gefunden"
 
     # Tick a checkbox with the space bar.
-    page.focus("#filter-form input[name=size][value=small]")
+    tab_to(page, "#filter-form input[name=size][value=small]")
     page.keyboard.press("Space")
     wait_loaded(page, 3)
     assert page.locator("#filter-form input[name=size][value=small]").is_checked()
     assert page.locator("#employer-count").text_content() == "1 Arbeitgeber gefunden"
 
-    # From the list to the detail page with Enter.
-    page.focus("#employer-list .employer-link")
+    # From the list to the detail page with Enter (Tab on, past the map's controls and markers).
+    tab_to(page, "#employer-list .employer-link")
     page.keyboard.press("Enter")
     page.wait_for_url("**/arbeitgeber/**")
     assert page.locator("h1").text_content() == "Elektro Kaya"
