@@ -78,9 +78,10 @@ def _valid_rows(app, content: bytes) -> int:
     table = read_table(content)
     with app.test_request_context():
         mapping = importer.suggest_mapping(table.columns)
-        if "name" not in mapping:
-            return 0  # the import is refused: no column for the name
-        report = importer.validate(table.rows, mapping, "de", find_duplicates=False)
+        try:
+            report = importer.validate(table.rows, mapping, "de", find_duplicates=False)
+        except importer.MappingError:  # no name column, or latitude without longitude
+            return 0
     for row in report.invalid:
         assert all(problem.message for problem in row.errors), row
     return len(report.valid)
