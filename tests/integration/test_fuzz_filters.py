@@ -41,7 +41,7 @@ VALUES = st.one_of(
 )
 LANGUAGES = st.sampled_from([None, "en", "tr", "ar", "uk"])
 FUZZ = settings(
-    max_examples=15,
+    max_examples=12,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

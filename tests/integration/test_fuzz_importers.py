@@ -25,7 +25,7 @@ from tests.integration.test_import import selected_mapping
 from tests.unit.test_fuzz_files import CELLS, csv_files, geojson_files, xlsx_files
 
 FUZZ = settings(
-    max_examples=12,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.generate],

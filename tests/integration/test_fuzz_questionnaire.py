@@ -29,7 +29,7 @@ from tests.integration.test_questionnaire import STEPS
 DEFINITION = load_definition()
 STEP_KEYS = [step.key for step in DEFINITION.steps if step.key != "summary"]
 FUZZ = settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.generate],
