@@ -82,26 +82,19 @@ class Business(HttpUser):
         Business.started += 1
         name = f"{PLAN['prefix']} {Business.started:02d}"
         began = time.perf_counter()
+        failure = None
         try:
             submit_questionnaire(self.client, name)
         except FlowError as error:
-            events.request.fire(
-                request_type="FLOW",
-                name="questionnaire: whole",
-                response_time=(time.perf_counter() - began) * 1000,
-                response_length=0,
-                exception=error,
-                context={},
-            )
-        else:
-            events.request.fire(
-                request_type="FLOW",
-                name="questionnaire: whole",
-                response_time=(time.perf_counter() - began) * 1000,
-                response_length=0,
-                exception=None,
-                context={},
-            )
+            failure = error
+        events.request.fire(
+            request_type="FLOW",
+            name="questionnaire: whole",
+            response_time=(time.perf_counter() - began) * 1000,
+            response_length=0,
+            exception=failure,
+            context={},
+        )
         Business.finished += 1
         if Business.finished >= PLAN["users"]:
             self.environment.runner.quit()
