@@ -98,22 +98,32 @@ const inWorker = typeof ServiceWorkerGlobalScope !== "undefined" && self instanc
 // The clients whose page came from the cache (they ask on load, see app-shell.js).
 const servedFromCache = new Set();
 
+// A cache of this version to write into, or null once a newer version has taken over and
+// deleted it: a request still finishing in this (old) worker must not create it again. Every
+// cache of a version is created when the version installs.
+async function writable(cacheName) {
+  return (await caches.has(cacheName)) ? caches.open(cacheName) : null;
+}
+
 async function trim(cacheName, limit) {
-  const cache = await caches.open(cacheName);
+  const cache = await writable(cacheName);
+  if (!cache) return;
   const keys = await cache.keys();
   for (const key of keys.slice(0, Math.max(0, keys.length - limit))) await cache.delete(key);
 }
 
 async function keep(cacheName, request, response, { page }) {
-  const cache = await caches.open(cacheName);
+  const cache = await writable(cacheName);
+  if (!cache) return;
   await Promise.all([cache.put(request, response.clone()), cache.put(lastKey(request.url, { page }), response.clone())]);
   await trim(cacheName, LIMITS[page ? "pages" : "data"]);
 }
 
+// The answer kept for ``request`` in the first of the caches ``names`` that has one (reading
+// never creates a cache: caches.match with cacheName, unlike caches.open).
 async function fromCaches(names, request) {
   for (const name of names) {
-    const cache = await caches.open(name);
-    const found = await cache.match(request, { ignoreVary: true });
+    const found = await caches.match(request, { cacheName: name, ignoreVary: true });
     if (found) return found;
   }
   return null;
@@ -123,10 +133,8 @@ async function cacheFirst(request) {
   const found = await fromCaches([CACHES.shell, CACHES.static], request);
   if (found) return found;
   const response = await fetch(request);
-  if (keepable(response)) {
-    const cache = await caches.open(CACHES.static);
-    await cache.put(request, response.clone());
-  }
+  const cache = keepable(response) ? await writable(CACHES.static) : null;
+  if (cache) await cache.put(request, response.clone());
   return response;
 }
 
@@ -142,8 +150,7 @@ async function networkFirst(event, cacheName, { page }) {
     if (keepable(response, { page })) event.waitUntil(keep(cacheName, request, response.clone(), { page }));
     return response;
   } catch (error) {
-    const cache = await caches.open(cacheName);
-    let found = (await cache.match(request, { ignoreVary: true })) || (await cache.match(lastKey(request.url, { page }), { ignoreVary: true }));
+    let found = (await fromCaches([cacheName], request)) || (await fromCaches([cacheName], lastKey(request.url, { page })));
     if (!found && page) found = await fromCaches([CACHES.shell], SHELL.offline);
     if (!found) throw error;
     if (page) servedFromCache.add(event.resultingClientId);
@@ -153,6 +160,7 @@ async function networkFirst(event, cacheName, { page }) {
 }
 
 async function install() {
+  await Promise.all(Object.values(CACHES).map((name) => caches.open(name)));
   const shell = await caches.open(CACHES.shell);
   const fresh = (url) => new Request(url, { cache: "no-cache" });
   await shell.addAll(SHELL.assets.map(fresh));
