@@ -118,10 +118,10 @@ def shared_engine(database_url):
     engine.dispose()
 
 
-@pytest.fixture
-def app(database_url, shared_engine):
-    """The app on the test database (on the shared engine); employers, accounts, mail,
-    layers, organisations and events are removed after each test."""
+@contextmanager
+def app_on_shared_engine(database_url: str, shared_engine):
+    """An app on the test database (on the shared engine); employers, accounts, mail,
+    layers, organisations and events are removed when it is done with."""
     app = create_app(test_config(database_url))
     # Flask-SQLAlchemy keeps each app's engines in a dict (``db.engines``); the app's own
     # engine has not connected yet and is replaced by the shared one.
@@ -130,6 +130,13 @@ def app(database_url, shared_engine):
     with app.app_context():
         empty_the_tables()
         db.session.remove()
+
+
+@pytest.fixture
+def app(database_url, shared_engine):
+    """The app on the test database; what a test stored is removed after it."""
+    with app_on_shared_engine(database_url, shared_engine) as app:
+        yield app
 
 
 def empty_the_tables(attempts: int = 3) -> None:
@@ -179,7 +186,13 @@ def runner(app):
 
 @pytest.fixture
 def make_company(app) -> Callable[..., int]:
-    """Create a company (published unless ``status`` says otherwise) and return its id.
+    """Create a company (see :func:`company_maker`) and return its id."""
+    return company_maker(app)
+
+
+def company_maker(app) -> Callable[..., int]:
+    """A function that creates a company (published unless ``status`` says otherwise) and
+    returns its id.
 
     ``lon``/``lat`` place it (default: Recklinghausen centre); ``sectors``, ``occupations`` and
     ``family`` take codes and keys; any other keyword sets an entry field or a bookkeeping
@@ -242,7 +255,13 @@ def _organisation_id(name: str, **values) -> int:
 
 @pytest.fixture
 def make_organisation(app) -> Callable[..., int]:
-    """Create a partner organisation (no review unless ``review_required=True``); its id."""
+    """Create a partner organisation (see :func:`organisation_maker`); its id."""
+    return organisation_maker(app)
+
+
+def organisation_maker(app) -> Callable[..., int]:
+    """A function that creates a partner organisation (no review unless
+    ``review_required=True``) and returns its id."""
 
     def make(name: str = "Jobcenter Test", **values) -> int:
         with app.app_context():
@@ -260,8 +279,14 @@ def default_start(days: int = 14, hour: int = 10) -> datetime:
 
 
 @pytest.fixture
-def make_event(app, make_organisation) -> Callable[..., int]:
-    """Create an event through the write model (:mod:`app.services.events`) and return its id.
+def make_event(app) -> Callable[..., int]:
+    """Create an event (see :func:`event_maker`) and return its id."""
+    return event_maker(app)
+
+
+def event_maker(app) -> Callable[..., int]:
+    """A function that creates an event through the write model (:mod:`app.services.events`)
+    and returns its id.
 
     Published by default (``status`` "pending" or "rejected" changes that); by default an
     info event in Recklinghausen 14 days from now, 10:00 to 12:00, of "Jobcenter Test".
@@ -282,7 +307,7 @@ def make_event(app, make_organisation) -> Callable[..., int]:
         values.setdefault("postal_code", "45657")
         values.setdefault("town", "Recklinghausen")
         values.setdefault("venue", "Rathaus")
-        organisation_id = make_organisation(organisation)
+        organisation_id = organisation_maker(app)(organisation)
         with app.test_request_context():
             from app.services import events
 

@@ -14,6 +14,7 @@ blocks.)
 import base64
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -99,15 +100,24 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(app):
+@contextmanager
+def serving(app):
+    """``app`` served on a free loopback port (its base URL) until the block ends."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+@pytest.fixture
+def live_server(app):
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

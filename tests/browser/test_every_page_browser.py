@@ -25,7 +25,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
@@ -33,11 +33,18 @@ from app.i18n import GERMAN_ENGLISH_ENDPOINTS, JOBSEEKER_BLUEPRINTS
 from app.models import Company, Event, JobAlert
 from app.services import alerts, registrations
 from app.services import questionnaire as questionnaire_service
-from tests.browser.conftest import PNG_1X1
+from tests.browser.conftest import PNG_1X1, serving
 from tests.browser.test_accessibility import axe_violations
-from tests.conftest import TILE_URL, temporary_app, test_database_url
+from tests.conftest import (
+    TILE_URL,
+    app_on_shared_engine,
+    company_maker,
+    event_maker,
+    temporary_app,
+    test_database_url,
+)
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
+pytestmark = pytest.mark.browser
 
 #: The businesses' blueprints whose pages are public too.
 BUSINESS_BLUEPRINTS = frozenset({"questionnaire", "data_rights"})
@@ -75,12 +82,30 @@ CASES = [("desktop", endpoint, rule) for endpoint, rule in PUBLIC_RULES] + [
 ]
 
 
-@pytest.fixture
-def samples(app, make_company, make_event):
+# The pages only read: one app, one server and one set of fixture data serve the whole module
+# (they replace the function-scoped fixtures of the same names here).
+@pytest.fixture(scope="module")
+def app(database_url, shared_engine):
+    """The app for the whole module; its data and drafts are removed afterwards."""
+    with app_on_shared_engine(database_url, shared_engine) as app:
+        yield app
+        with app.app_context():
+            db.session.execute(text("TRUNCATE questionnaire_drafts CASCADE"))
+            db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def samples(app):
     """An employer, an event with a registration, a confirmed job alert and a questionnaire
     draft; the values of the rules' variable parts."""
-    company_id = make_company("Elektro Kaya", email="post@kaya.example")
-    event_id = make_event("Infoabend Ausbildung", registration_open=True, capacity=10)
+    company_id = company_maker(app)("Elektro Kaya", email="post@kaya.example")
+    event_id = event_maker(app)("Infoabend Ausbildung", registration_open=True, capacity=10)
     with app.test_request_context():
         company = db.session.get(Company, company_id)
         event = db.session.get(Event, event_id)
