@@ -211,6 +211,7 @@ def login():
     if user is None:
         return _login_page(401, _("E-Mail-Adresse oder Passwort ist falsch."), email, next_url)
     if not user.has_totp:
+        accounts.record_sign_in(user)
         return start_session(user, next_url)
     session.clear()
     session[PENDING] = {
@@ -253,6 +254,7 @@ def login_code():
         accounts.record_code_failure(user, client)
         return _code_page(401, _("Der Code stimmt nicht oder wurde schon verwendet."))
     accounts.clear_failures(user, client)
+    accounts.record_sign_in(user)
     next_url = safe_next(session[PENDING].get("next"))
     response = start_session(user, next_url)
     if used == "recovery":

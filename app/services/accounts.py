@@ -215,7 +215,8 @@ def clear_failures(user: StaffUser, client: str) -> None:
 
 
 def authenticate(email: str, password: str, client: str = "") -> StaffUser | None:
-    """The account if the password is right, else None; TooManyAttempts while ``client`` (the
+    """The account if the password is right, else None (the sign-in itself, after any second
+    factor, is :func:`record_sign_in`); TooManyAttempts while ``client`` (the
     caller's network address) must wait.
 
     Unknown addresses, switched-off accounts and wrong passwords are treated alike: each counts
@@ -238,9 +239,14 @@ def authenticate(email: str, password: str, client: str = "") -> StaffUser | Non
             LoginFailure.kind == "password",  # wrong codes still count (check_code_throttle)
         )
     )
-    user.last_login_at = now()
     db.session.commit()
     return user
+
+
+def record_sign_in(user: StaffUser) -> None:
+    """Note that ``user`` has just signed in, every factor checked."""
+    user.last_login_at = now()
+    db.session.commit()
 
 
 def load(user_id: str) -> StaffUser | None:

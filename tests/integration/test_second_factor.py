@@ -162,8 +162,10 @@ def test_enrolment_while_enrolled_is_refused(client, auth, app):
 def test_no_session_before_the_code_then_the_code_signs_in(app, enrolled):
     email, totp, _codes = enrolled
     client = app.test_client()
+    before = account(app, email).last_login_at
     response = sign_in(client, email)
     assert response.headers["Location"] == CODE
+    assert account(app, email).last_login_at == before  # the password alone is no sign-in
     with client.session_transaction() as session:
         assert "_user_id" not in session
         assert session[PENDING]["id"] == account(app, email).id
@@ -174,6 +176,7 @@ def test_no_session_before_the_code_then_the_code_signs_in(app, enrolled):
     response = post(client, CODE, {"code": next_code(totp)})
     assert response.headers["Location"] == "/agentur/"
     assert signed_in_fully(client)
+    assert account(app, email).last_login_at > before
     with client.session_transaction() as session:
         assert PENDING not in session
 
