@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask_talisman import Talisman
 
 from app.config import tile_origin
@@ -48,6 +48,18 @@ class ViewRespectingTalisman(Talisman):
 
 
 talisman = ViewRespectingTalisman()
+
+
+def no_referrer(blueprint: Blueprint) -> None:
+    """Have every answer of ``blueprint`` say ``Referrer-Policy: no-referrer``: its pages
+    carry a personal link (a draft's or an entry's token) in their address, which no other
+    page, not even one of ours, is told."""
+
+    @blueprint.after_request
+    def _no_referrer(response: Response) -> Response:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
 
 #: Where browsers send reports of blocked content (``app.blueprints.csp_report``).
 REPORT_PATH = "/csp-report"

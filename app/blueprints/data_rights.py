@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from app.extensions import limiter
 from app.models import Company
+from app.security_headers import no_referrer
 from app.services import data_rights, tokens
 from app.services import questionnaire as questionnaire_service
 
@@ -26,11 +27,7 @@ from .session_keys import ERASED_ENTRY
 bp = Blueprint("data_rights", __name__)
 
 
-@bp.after_request
-def no_referrer(response: Response) -> Response:
-    """The personal link in the address is sent to no other page or site."""
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+no_referrer(bp)  # the edit link is in these pages' addresses
 
 
 def _invalid(expired: bool):

@@ -24,6 +24,7 @@ from app.extensions import limiter
 from app.i18n import current_language
 from app.map import configured_map
 from app.models import CompanyStatus
+from app.security_headers import no_referrer
 from app.services import geocoding, owner_links, tokens
 from app.services import questionnaire as service
 from questionnaire import build_form, clean_answers, message
@@ -36,11 +37,7 @@ bp = Blueprint("questionnaire", __name__)
 HONEYPOT = "firmensitz_url"
 
 
-@bp.after_request
-def no_referrer(response):
-    """Personal links (resume, edit) are in these pages' addresses: none is sent on."""
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+no_referrer(bp)  # personal links (resume, edit) are in these pages' addresses
 
 
 def _draft():
