@@ -19,8 +19,10 @@ import time
 import pytest
 import redis
 import requests
+from limits import RateLimitItemPerSecond
 
 from app.models import CompanyStatus
+from app.pacing import Pace
 from tests.conftest import STAFF_PASSWORD
 from tests.fixtures import RE
 from tests.processes import (
@@ -58,6 +60,11 @@ def redis_database() -> int:
     return number
 
 
+def redis_url(database: int) -> str:
+    """RATELIMIT_STORAGE_URI for the project-local Redis's ``database``."""
+    return f"redis+unix://{REDIS_SOCKET}?db={database}"
+
+
 @pytest.fixture(scope="module")
 def processes(tmp_path_factory):
     """The processes this module starts; all stopped at its end."""
@@ -75,7 +82,7 @@ def servers(processes, database_url, redis_database) -> list[str]:
         DATABASE_URL=database_url,
         SECRET_KEY=secrets.token_hex(32),
         BASE_URL="http://127.0.0.1",
-        RATELIMIT_STORAGE_URI=f"redis+unix://{REDIS_SOCKET}?db={redis_database}",
+        RATELIMIT_STORAGE_URI=redis_url(redis_database),
         API_RATE_LIMIT=f"{API_LIMIT} per minute",
         TILE_URL="https://tiles.example.test/{z}/{x}/{y}.png",
         TILE_ATTRIBUTION="Test tiles",
@@ -247,3 +254,17 @@ def test_a_publish_through_one_server_is_on_the_others_map_at_once(
     assert names(unfiltered) == ["Erster Betrieb", "Zweiter Betrieb"]
     assert names(visitor.get(b, VIEW + "&sector=F")) == ["Erster Betrieb", "Zweiter Betrieb"]
     assert visitor.get(b, "/arbeitgeber/test-2").status_code == 200
+
+
+def test_a_pace_is_kept_by_every_process_together(redis_database):
+    # Two processes' paces (each its own client; nothing shared but Redis), as the Nominatim
+    # lookups of two servers: one turn a second between them.
+    first, second = (
+        Pace(redis_url(redis_database), "nominatim", RateLimitItemPerSecond(1)) for _ in range(2)
+    )
+    assert first.wait(timeout=0)
+    assert not second.wait(timeout=0.2)
+    started = time.monotonic()
+    assert second.wait(timeout=2)
+    assert time.monotonic() - started > 0.3
+    assert not first.wait(timeout=0.2)
