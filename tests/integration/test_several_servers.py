@@ -5,8 +5,10 @@ rate limits count both together, a sign-in and a CSRF token from one hold on the
 sign-out on one ends the session on both, and a publish through one is on the other's map at
 once.
 
-The servers are started by :class:`tests.processes.Processes`, which a test of the job worker
-can use the same way (``processes.start("worker", [flask, "jobs", "worker"], env)``).
+The servers are started by :class:`tests.processes.Processes` with ``production_settings``; a
+test of the job worker can start one the same way, e.g. ``processes.start("worker",
+[VENV_BIN / "flask", "jobs", "worker"], {**production_settings, "FLASK_APP":
+"app.wsgi:create_cli_app"})``, and stop it with the servers.
 """
 
 from __future__ import annotations
@@ -74,10 +76,11 @@ def processes(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def servers(processes, database_url, redis_database) -> list[str]:
-    """Two gunicorn servers (one worker each) with the same production settings, database and
-    Redis; their base URLs."""
-    settings = project_environment(
+def production_settings(database_url, redis_database) -> dict[str, str]:
+    """The environment every process of the site gets (servers, and a job worker alike):
+    production settings on the test database and this worker's Redis database, one
+    SECRET_KEY. (The ``flask`` command also needs ``FLASK_APP=app.wsgi:create_cli_app``.)"""
+    return project_environment(
         APP_ENV="production",
         DATABASE_URL=database_url,
         SECRET_KEY=secrets.token_hex(32),
@@ -87,6 +90,11 @@ def servers(processes, database_url, redis_database) -> list[str]:
         TILE_URL="https://tiles.example.test/{z}/{x}/{y}.png",
         TILE_ATTRIBUTION="Test tiles",
     )
+
+
+@pytest.fixture(scope="module")
+def servers(processes, production_settings) -> list[str]:
+    """Two gunicorn servers (one worker each) with the same settings; their base URLs."""
     bases = []
     for name in ("server-a", "server-b"):
         port = free_port()
@@ -98,7 +106,8 @@ def servers(processes, database_url, redis_database) -> list[str]:
             "--graceful-timeout=5",
             "app.wsgi:create_wsgi_app()",
         ]
-        bases.append((processes.start(name, command, settings), f"http://127.0.0.1:{port}"))
+        process = processes.start(name, command, production_settings)
+        bases.append((process, f"http://127.0.0.1:{port}"))
     for process, base in bases:
         # Ready: database and migrations checked, and the map's tag bitmaps loaded.
         wait_until_ready(
