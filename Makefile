@@ -18,6 +18,7 @@ run: setup db
 
 test: setup-test
 	scripts/localdb.sh start kmu_atlas_test
+	scripts/localredis.sh start
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
@@ -81,4 +82,5 @@ i18n:
 
 clean:
 	-scripts/localdb.sh stop
+	-scripts/localredis.sh stop
 	rm -rf $(VENV) node_modules app/static/vendor instance

@@ -2,20 +2,20 @@
 
 Offline first: the postal code's point, which the project ships for the region. When the operator
 sets NOMINATIM_URL, the server (never the visitor's browser) also asks that Nominatim for the
-full address: at most one request per second from this process, every answer cached in the
-database, and only an answer inside the region is used.
+full address: at most one request per second from all app processes together (a pace kept in
+the rate limits' storage, :mod:`app.pacing`), every answer cached in the database, and only an
+answer inside the region is used.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from urllib.parse import urlencode
 
 from flask import current_app
 
+from app import pacing
 from app.extensions import db
 from app.models import GeocodeCache
 from app.services import safe_fetch
@@ -23,20 +23,17 @@ from app.services.questionnaire import suggest_point
 from app.services.region import in_region
 
 log = logging.getLogger(__name__)
-_lock = threading.Lock()
 #: The largest Nominatim answer read (one result is well under 2 KB).
 MAX_ANSWER_BYTES = 256 * 1024
-_last_request = -1e9
+#: The longest a lookup waits for its turn (Nominatim's policy: one request a second from the
+#: whole site); after that the postal code's point serves.
+MAX_WAIT_SECONDS = 5
 
 
-def _throttle(interval: float = 1.0) -> None:
-    """Wait so that requests from this process are at least ``interval`` seconds apart."""
-    global _last_request
-    with _lock:
-        wait = interval - (time.monotonic() - _last_request)
-        if wait > 0:
-            time.sleep(wait)
-        _last_request = time.monotonic()
+def _throttle() -> bool:
+    """Wait for the site's next turn to ask Nominatim: True when it came, False when it would
+    take longer than :data:`MAX_WAIT_SECONDS`."""
+    return pacing.pace("nominatim").wait(MAX_WAIT_SECONDS)
 
 
 def _params(street: str, house_number: str, postal_code: str, town: str) -> dict[str, str]:
@@ -67,7 +64,9 @@ def nominatim(street: str, house_number: str, postal_code: str, town: str):
     cached = db.session.get(GeocodeCache, key)
     if cached is not None:
         return (cached.lon, cached.lat) if cached.lon is not None else None
-    _throttle()
+    if not _throttle():
+        log.warning("Nominatim lookup skipped: too many lookups waiting for their turn")
+        return None  # not cached: try again next time
     try:
         # Through the one guarded fetcher: an address resolving to an internal network is
         # refused unless the operator allowed it (FETCH_ALLOWED_NETWORKS).

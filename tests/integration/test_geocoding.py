@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 
 import pytest
 from werkzeug.serving import make_server
@@ -11,6 +12,9 @@ from app import create_app
 from app.extensions import db
 from app.services import geocoding
 from tests.conftest import test_config
+
+#: The real pace (the fixtures replace it, so that lookups need not wait a second).
+PACED = geocoding._throttle
 
 
 class FakeNominatim:
@@ -43,7 +47,7 @@ def nominatim():
 
 @pytest.fixture
 def app(database_url, nominatim, monkeypatch):
-    monkeypatch.setattr(geocoding, "_throttle", lambda interval=1.0: None)
+    monkeypatch.setattr(geocoding, "_throttle", lambda: True)
     app = create_app(
         test_config(
             database_url, NOMINATIM_URL=nominatim.url, FETCH_ALLOWED_NETWORKS="127.0.0.1/32"
@@ -93,7 +97,7 @@ def test_no_result_is_cached_and_falls_back(client, nominatim):
 
 
 def test_an_unreachable_server_falls_back_and_is_asked_again_later(database_url, monkeypatch):
-    monkeypatch.setattr(geocoding, "_throttle", lambda interval=1.0: None)
+    monkeypatch.setattr(geocoding, "_throttle", lambda: True)
     app = create_app(test_config(database_url, NOMINATIM_URL="http://127.0.0.1:9"))
     client = app.test_client()
     answer = client.get("/mitmachen/vorschlag", query_string=ADDRESS).get_json()
@@ -121,13 +125,24 @@ def test_without_nominatim_only_the_postal_code_is_used(database_url):
         db.engine.dispose()
 
 
-def test_throttle_keeps_requests_a_second_apart(monkeypatch):
-    clock = iter([100.0, 100.0, 100.2, 101.2, 105.0, 105.0])
-    slept = []
-    monkeypatch.setattr(geocoding.time, "monotonic", lambda: next(clock))
-    monkeypatch.setattr(geocoding.time, "sleep", slept.append)
-    monkeypatch.setattr(geocoding, "_last_request", -1e9)
-    geocoding._throttle()  # first request: no wait
-    geocoding._throttle()  # 0.2 s later: waits 0.8 s
-    geocoding._throttle()  # long after: no wait
-    assert slept == [pytest.approx(0.8)]
+def test_a_lookup_waits_for_its_turn_and_does_without_after_the_longest_wait(
+    client, nominatim, monkeypatch
+):
+    monkeypatch.setattr(geocoding, "_throttle", PACED)  # the app's own pace (memory://)
+    monkeypatch.setattr(geocoding, "MAX_WAIT_SECONDS", 0.1)
+    started = time.monotonic()
+    first = client.get("/mitmachen/vorschlag", query_string=ADDRESS).get_json()
+    assert first["source"] == "address"
+    other = {**ADDRESS, "house_number": "7"}
+    # Its turn comes a second after the first: too late, so the postal code serves.
+    assert client.get("/mitmachen/vorschlag", query_string=other).get_json()["source"] == (
+        "postal_code"
+    )
+    assert len(nominatim.queries) == 1
+    monkeypatch.setattr(geocoding, "MAX_WAIT_SECONDS", 5)
+    # Not cached then: asked now, once its turn has come.
+    assert client.get("/mitmachen/vorschlag", query_string=other).get_json()["source"] == (
+        "address"
+    )
+    assert len(nominatim.queries) == 2
+    assert time.monotonic() - started > 0.9  # a second after the first lookup's turn
