@@ -12,7 +12,9 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from app.cache_policy import never_stored
+from tests.browser.conftest import serving
 from tests.browser.test_start_page_browser import open_map, wait_loaded
+from tests.conftest import app_on_shared_engine
 from tests.integration.test_pwa import sample_path
 from tests.unit.test_pwa import TEL_EXAMPLES
 
@@ -252,14 +254,26 @@ def load_worker(page, live_server):
     page.add_script_tag(url=f"{live_server}/sw.js")
 
 
+@pytest.fixture(scope="module")
+def worker_script(browser, database_url, shared_engine):
+    """A page with the worker's script loaded, and the server's address: one for all routing
+    cases, which only call the script's functions."""
+    with app_on_shared_engine(database_url, shared_engine) as app, serving(app) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        load_worker(page, server)
+        yield page, server
+        context.close()
+
+
 @pytest.mark.parametrize(
     ("address", "method", "mode", "strategy"),
     ROUTE_CASES,
     ids=[f"{m} {a} ({mode})" for a, m, mode, _ in ROUTE_CASES],
 )
-def test_the_worker_route_for(page, live_server, address, method, mode, strategy):
-    load_worker(page, live_server)
-    url = address if address.startswith("https://") else f"{live_server}{address}"
+def test_the_worker_route_for(worker_script, address, method, mode, strategy):
+    page, server = worker_script
+    url = address if address.startswith("https://") else f"{server}{address}"
     found = page.evaluate(
         "([url, method, mode]) => strategyFor(url, method, mode)", [url, method, mode]
     )
