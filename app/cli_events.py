@@ -9,21 +9,11 @@ idempotent: running it twice does no harm.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from urllib.parse import urlsplit
-
-from flask import current_app
 from flask.cli import AppGroup
 
+from app.notifications import mail_context
+
 events_group = AppGroup("events", help="Scheduled work for events (feeds, reminders, deletion).")
-
-
-@contextmanager
-def mail_context():
-    """A request context on BASE_URL's host, so that mails get absolute links."""
-    parts = urlsplit(current_app.config.get("BASE_URL") or "http://localhost")
-    with current_app.test_request_context(base_url=f"{parts.scheme}://{parts.netloc}"):
-        yield
 
 
 @events_group.command("remind")
