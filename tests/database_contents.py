@@ -52,6 +52,15 @@ INSERT INTO outbox_messages (recipient, subject, body, transport, error, purpose
 INSERT INTO staff_login_failures (account_key, client) VALUES ('k', '192.0.2.1');
 INSERT INTO staff_recovery_codes (staff_id, code_hash)
   SELECT min(id), 'pbkdf2_sha256$1$c2FsdA$aGFzaA' FROM staff_users;
+INSERT INTO procrastinate_workers DEFAULT VALUES;
+INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args, scheduled_at)
+  SELECT 'mail', 'mail.deliver', 'outbox:' || max(id), jsonb_build_object('message_id', max(id)),
+    now() + interval '1 hour' FROM outbox_messages;
+INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, status, worker_id)
+  SELECT 'scheduled', 'retention.run', 'retention.run', '{"timestamp": 1764558000}', 'doing',
+    min(id) FROM procrastinate_workers;
+INSERT INTO procrastinate_periodic_defers (task_name, periodic_id, defer_timestamp, job_id)
+  SELECT 'retention.run', 'retention.run', 1764558000, max(id) FROM procrastinate_jobs;
 """
 
 
