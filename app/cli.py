@@ -258,7 +258,7 @@ def create_staff_command(email: str, name: str, role: str, organisation: str | N
 @with_appcontext
 @needs_database
 def send_reminders_command():
-    """E-mail the owners of entries due for confirmation (run it daily, e.g. from cron).
+    """E-mail the owners of entries due for confirmation (the worker runs it daily).
 
     The links in the e-mails are absolute: set BASE_URL to the public address of the site
     (without it they point at http://localhost).

@@ -1,5 +1,6 @@
-"""``flask events …``: the scheduled work around events, meant for cron. Every command is
-idempotent: running it twice does no harm.
+"""``flask events …``: the scheduled work around events, run by the worker
+(:mod:`app.jobs.tasks`) and by hand. Every command is idempotent: running it twice does no
+harm.
 
 - ``flask events import-feeds`` (hourly): import the partners' iCalendar feeds;
 - ``flask events remind`` (daily or hourly): remind registered people the day before;

@@ -1,7 +1,7 @@
 """The tasks the worker runs: mail delivery and the scheduled work.
 
 - ``mail.deliver`` sends one outbox mail over SMTP (deferred by :mod:`app.services.mail` with
-  the change that wrote it); a temporary failure is retried for about an hour and a half.
+  the change that wrote it); a temporary failure is tried again for about 80 minutes.
 - ``mail.sweep`` (every 5 minutes) queues a delivery for an SMTP mail left without one.
 - The scheduled work (:data:`SCHEDULE`, cron times in UTC) calls the same service functions
   as the ``flask`` commands, which stay for runs by hand. Each is idempotent, and at most one
@@ -24,7 +24,7 @@ from app.services import alerts, event_feeds, freshness, mail, registrations, re
 
 log = logging.getLogger(__name__)
 
-#: A temporary failure is tried again after 1, 6, 11, 16, 21 and 26 minutes (7 attempts).
+#: A temporary failure is tried again six times, 1, 6, 11, 16, 21 and 26 minutes apart.
 MAIL_RETRY = procrastinate.RetryStrategy(
     max_attempts=6, wait=60, linear_wait=300, retry_exceptions=[mail.TemporaryFailure]
 )
