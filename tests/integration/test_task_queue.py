@@ -239,3 +239,27 @@ def test_the_worker_runs_a_scheduled_task_in_the_apps_context(app, smtp):
     with app.app_context():
         assert db.session.get(OutboxMessage, old) is None  # the retention rule deleted it
     assert job_rows(app, "retention.run") == []
+
+
+def test_a_scheduled_task_in_the_worker_queues_its_mails_and_the_worker_sends_them(
+    app, smtp, make_company
+):
+    owner = "owner@betrieb.example"
+    entry = make_company("Bäckerei Korn", contact_email=owner)
+    sql(
+        app,
+        "UPDATE companies SET confirmed_at = now() - interval '13 months' WHERE id = :i",
+        i=entry,
+    )
+    sql(app, "DELETE FROM procrastinate_jobs WHERE task_name = 'freshness.send_reminders'")
+    with app.app_context():
+        jobs.defer(db.session, "freshness.send_reminders", timestamp=0)
+        db.session.commit()
+    work(app, queues=("scheduled",))
+    assert smtp.connections == 0  # the reminder waits for its own job
+    [job] = job_rows(app)
+    assert job["status"] == "todo"
+    work(app)
+    assert smtp.recipients() == [owner]
+    [(_recipient, sent)] = smtp.messages
+    assert "http://localhost/mitmachen/" in sent.get_content()  # absolute links
