@@ -31,11 +31,11 @@ def worker_command(once: bool, concurrency: int | None):
     stops on SIGINT or SIGTERM after the jobs it is running."""
     from app import jobs
 
-    jobs.run_worker(
-        current_app._get_current_object(),
-        wait=not once,
-        concurrency=concurrency or current_app.config["JOBS_CONCURRENCY"],
-    )
+    concurrency = concurrency or current_app.config["JOBS_CONCURRENCY"]
+    until = "no job is left" if once else "stopped (SIGINT, SIGTERM)"
+    click.echo(f"Worker: {concurrency} job(s) at once, until {until}.", err=True)
+    jobs.run_worker(current_app._get_current_object(), wait=not once, concurrency=concurrency)
+    click.echo("Worker stopped.", err=True)
 
 
 @jobs_group.command("schedule")
