@@ -29,6 +29,7 @@ def test_the_example_settings_are_known_and_load_in_production():
     assert settings["RATELIMIT_STORAGE_URI"].startswith("redis://")
     assert settings["PROXY_COUNT"] == 1
     assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["JOBS_RUN_INLINE"] is False and settings["JOBS_CONCURRENCY"] == 2
 
 
 def command_of(app, words: list[str]) -> click.Command | None:
