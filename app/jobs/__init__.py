@@ -40,7 +40,7 @@ QUEUE = procrastinate.App(
 _DEFERRER = JobManager(procrastinate.SyncPsycopgConnector())
 #: Where a session keeps the jobs of its transaction that run inline after the commit.
 _INLINE = "jobs_inline"
-#: procrastinate's table of jobs, as far as :func:`has_waiting_job` reads it.
+#: procrastinate's table of jobs, as far as :func:`has_job` reads it.
 _JOBS = table("procrastinate_jobs", column("lock"), column("status"))
 
 
@@ -64,10 +64,12 @@ def defer(session: Session, task_name: str, *, lock: str | None = None, **argume
     _DEFERRER.defer_job(job, connection=connection)
 
 
-def has_waiting_job(lock: ColumnElement[str]) -> Exists:
-    """A SQL condition: a job holding the lock ``lock`` (a SQL expression) waits or runs."""
+def has_job(lock: ColumnElement[str]) -> Exists:
+    """A SQL condition: a job holding the lock ``lock`` (a SQL expression) waits, runs, or
+    failed (failed jobs are kept for 30 days; succeeded ones are deleted)."""
     return exists().where(
-        _JOBS.c.lock == lock, text("procrastinate_jobs.status IN ('todo', 'doing')")
+        _JOBS.c.lock == lock,
+        text("procrastinate_jobs.status IN ('todo', 'doing', 'failed')"),
     )
 
 

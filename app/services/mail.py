@@ -49,8 +49,10 @@ _LOGGED = "outbox_logged"
 #: The task that delivers one outbox mail (app.jobs.tasks).
 DELIVER_TASK = "mail.deliver"
 #: An SMTP mail still unsent this long after it was written gets a delivery job again when it
-#: has none (:func:`sweep`).
+#: has none (:func:`sweep`), unless it is older than SWEEP_WITHIN: an operator looks at those
+#: (``flask retention run`` reports old unsent mails).
 SWEEP_AFTER = timedelta(minutes=5)
+SWEEP_WITHIN = timedelta(days=1)
 #: The app extension that holds the mail writers by kind.
 WRITERS = "mail_writers"
 #: The app extension that holds the functions told how each SMTP delivery went.
@@ -273,10 +275,12 @@ def _send(message, last_attempt: bool) -> tuple[dict, str | None]:
 
 
 def sweep(older_than: timedelta = SWEEP_AFTER) -> int:
-    """Queue a delivery job for every SMTP mail written more than ``older_than`` ago that is
-    neither sent nor failed and has no delivery job waiting or running (its job was lost,
-    e.g. deleted by hand). The rows are locked (``SKIP LOCKED``), so two sweeps at once
-    queue each mail once. Returns how many were queued; commits."""
+    """Queue a delivery job for every SMTP mail written more than ``older_than`` ago (and
+    within :data:`SWEEP_WITHIN`) that is neither sent nor failed and has no delivery job at
+    all (its job was lost, e.g. deleted by hand). A mail whose job failed (an unexpected
+    error, kept in ``procrastinate_jobs``) is not queued again: it may have gone out before
+    the error. The rows are locked (``SKIP LOCKED``), so two sweeps at once queue each mail
+    once. Returns how many were queued; commits."""
     lock = func.concat("outbox:", OutboxMessage.id)
     stale = db.session.scalars(
         select(OutboxMessage.id)
@@ -285,7 +289,8 @@ def sweep(older_than: timedelta = SWEEP_AFTER) -> int:
             OutboxMessage.sent_at.is_(None),
             OutboxMessage.error == "",
             OutboxMessage.created_at < func.now() - older_than,
-            ~jobs.has_waiting_job(lock),
+            OutboxMessage.created_at > func.now() - SWEEP_WITHIN,
+            ~jobs.has_job(lock),
         )
         .order_by(OutboxMessage.id)
         .with_for_update(skip_locked=True)

@@ -263,3 +263,35 @@ def test_a_scheduled_task_in_the_worker_queues_its_mails_and_the_worker_sends_th
     assert smtp.recipients() == [owner]
     [(_recipient, sent)] = smtp.messages
     assert "http://localhost/mitmachen/" in sent.get_content()  # absolute links
+
+
+def test_the_sweeper_leaves_a_mail_whose_job_failed_and_mails_older_than_a_day(app, smtp):
+    failed = queue_mail(app, "failed@example.org")
+    old = queue_mail(app, "old@example.org")
+    sql(
+        app,
+        "UPDATE procrastinate_jobs SET status = 'failed' WHERE args @> :a",
+        a=f'{{"message_id": {failed}}}',
+    )
+    sql(app, "DELETE FROM procrastinate_jobs WHERE args @> :a", a=f'{{"message_id": {old}}}')
+    sql(
+        app,
+        "UPDATE outbox_messages SET created_at = now() - interval '10 minutes' WHERE id = :i",
+        i=failed,
+    )
+    sql(
+        app,
+        "UPDATE outbox_messages SET created_at = now() - interval '2 days' WHERE id = :i",
+        i=old,
+    )
+    with app.app_context():
+        assert mail.sweep() == 0
+    sql(
+        app,
+        "UPDATE outbox_messages SET created_at = now() - interval '23 hours' WHERE id = :i",
+        i=old,
+    )
+    with app.app_context():
+        assert mail.sweep() == 1
+    work(app)
+    assert smtp.recipients() == ["old@example.org"]
