@@ -295,3 +295,21 @@ def test_the_sweeper_leaves_a_mail_whose_job_failed_and_mails_older_than_a_day(a
         assert mail.sweep() == 1
     work(app)
     assert smtp.recipients() == ["old@example.org"]
+
+
+def test_the_daily_clean_up_removes_failed_jobs_after_their_time(app, smtp):
+    message_id = queue_mail(app)
+    sql(app, "UPDATE procrastinate_jobs SET status = 'doing' WHERE task_name = 'mail.deliver'")
+    sql(app, "UPDATE procrastinate_jobs SET status = 'failed' WHERE task_name = 'mail.deliver'")
+    with app.app_context():
+        jobs.defer(db.session, "jobs.remove_old", max_hours=1, timestamp=0)
+        db.session.commit()
+    work(app, queues=("scheduled",))
+    assert [job["status"] for job in job_rows(app)] == ["failed"]  # not an hour old yet
+    sql(app, "UPDATE procrastinate_events SET at = at - interval '2 hours'")
+    with app.app_context():
+        jobs.defer(db.session, "jobs.remove_old", max_hours=1, timestamp=0)
+        db.session.commit()
+    work(app, queues=("scheduled",))
+    assert job_rows(app) == []
+    assert outbox(app, message_id).sent_at is None  # the mail is left to an operator
