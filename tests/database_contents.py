@@ -42,8 +42,12 @@ INSERT INTO event_registrations (event_id, status, name, email, note, language,
   FROM events;
 INSERT INTO geocode_cache (query, lon, lat) VALUES ('Hauptstraße 1, 45657 Recklinghausen',
     7.1975, 51.6146);
-INSERT INTO import_uploads (staff_id, filename, kind, content)
-  SELECT min(id), 'betriebe.csv', 'csv', '\\x00ff4175' FROM staff_users;
+INSERT INTO import_uploads (staff_id, filename, kind, content, import_state, import_request,
+    import_result, import_error)
+  SELECT min(id), 'betriebe.csv', 'csv', '\\x00ff4175', 'failed',
+    '{"mapping": {"name": "Firma"}, "status": "pending", "actor_id": 1, "language": "de"}',
+    '{"entries": [], "skipped": 0, "status": "pending"}', 'Die Datei hat keine gültige Zeile.'
+  FROM staff_users;
 INSERT INTO job_alerts (email, filter_query, filter_key, language, consent_version,
     token_generation, snapshot)
   VALUES ('alert@example.org', 'sector=43', 'k1', 'de', '1', 1, '{"ids": [1, 2]}');

@@ -90,15 +90,17 @@ def _forget_inline(session: Session) -> None:
 
 
 def run_inline(task: procrastinate.tasks.Task, arguments: dict[str, Any]) -> None:
-    """Run one task now, in the current app context, once (no retries: a task that asks for
-    its job context gets None). What it raises is logged: its change is committed."""
-    try:
-        if task.pass_context:
-            task.func(None, **arguments)
-        else:
-            task.func(**arguments)
-    except Exception:
-        log.exception("job %s failed (run inline)", task.name)
+    """Run one task now, once (no retries: a task that asks for its job context gets None),
+    in an app context of its own, as in the worker (with a session of its own: the
+    committing one can no longer write). What it raises is logged: its change is committed."""
+    with current_app.app_context():
+        try:
+            if task.pass_context:
+                task.func(None, **arguments)
+            else:
+                task.func(**arguments)
+        except Exception:
+            log.exception("job %s failed (run inline)", task.name)
 
 
 def connection_parameters(database_uri: str) -> dict[str, Any]:

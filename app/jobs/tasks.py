@@ -6,6 +6,7 @@
 - The scheduled work (:data:`SCHEDULE`, cron times in UTC) calls the same service functions
   as the ``flask`` commands, which stay for runs by hand. Each is idempotent, and at most one
   run of each waits in the queue (its queueing lock).
+- ``imports.run`` runs an employer import a curator asked for (:mod:`app.services.importer`).
 - ``jobs.remove_old`` (daily) deletes failed and cancelled jobs after 30 days.
 """
 
@@ -20,7 +21,15 @@ from procrastinate import builtin_tasks
 
 from app.jobs import QUEUE
 from app.notifications import mail_context
-from app.services import alerts, event_feeds, freshness, mail, registrations, retention
+from app.services import (
+    alerts,
+    event_feeds,
+    freshness,
+    importer,
+    mail,
+    registrations,
+    retention,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +47,14 @@ def deliver_mail(context: procrastinate.JobContext | None, message_id: int) -> N
     attempt, which records it. Run inline (no context) there is one attempt only."""
     last = context is None or context.job.attempts >= MAIL_RETRY.max_attempts
     mail.deliver(message_id, last_attempt=last)
+
+
+@QUEUE.task(name=importer.IMPORT_TASK, queue="imports")
+def run_import(upload_id: int) -> None:
+    """Import the valid rows of an upload as the curator asked; the result (or why not) is
+    kept on the upload, which the curator's page shows."""
+    with mail_context():
+        importer.run_requested_import(upload_id)
 
 
 @QUEUE.periodic(cron="*/5 * * * *", periodic_id="mail.sweep")
