@@ -20,13 +20,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
 from app import jobs
@@ -833,6 +833,8 @@ def _duplicate_warnings(answers: dict) -> list[Problem]:
 IMPORT_TASK = "imports.run"
 #: The states of an import as a job (``ImportUpload.import_state``).
 QUEUED, DONE, FAILED = "queued", "done", "failed"
+#: A queued import asked for this long ago may be asked for again (its job was lost).
+STALE_AFTER = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -858,7 +860,7 @@ def request_import(
         db.session.refresh(upload, with_for_update=True)  # one request at a time per upload
         if upload.imported_at is not None:
             raise ImportRefused(_("Diese Datei wurde schon importiert."))
-        if upload.import_state == QUEUED:
+        if upload.import_state == QUEUED and not _stale(upload.import_request):
             raise ImportRefused(_("Diese Datei wird schon importiert."))
         upload.import_state, upload.import_result, upload.import_error = QUEUED, None, None
         upload.import_request = {
@@ -866,6 +868,7 @@ def request_import(
             "status": status,
             "actor_id": actor.id,
             "language": current_language(),
+            "requested_at": datetime.now(UTC).isoformat(),
         }
         jobs.defer(db.session, IMPORT_TASK, upload_id=upload.id)
         db.session.commit()
@@ -900,12 +903,22 @@ def run_requested_import(upload_id: int) -> None:
             raise
 
 
+def _stale(asked: dict | None) -> bool:
+    """Whether a queued import was asked for so long ago (:data:`STALE_AFTER`) that its job
+    must have been lost (a worker killed mid-import): it may then be asked for again."""
+    requested = (asked or {}).get("requested_at")
+    return requested is None or datetime.fromisoformat(requested) < datetime.now(UTC) - STALE_AFTER
+
+
 def _record_failure(upload_id: int, message: str) -> None:
-    """Mark the (rolled-back) import of the upload as failed, with ``message``."""
-    upload = db.session.get(ImportUpload, upload_id)
-    if upload is not None:
-        upload.import_state, upload.import_error = FAILED, message
-        db.session.commit()
+    """Mark the (rolled-back) import of the upload as failed, with ``message``, unless it was
+    imported meanwhile (by an earlier request's job)."""
+    db.session.execute(
+        update(ImportUpload)
+        .where(ImportUpload.id == upload_id, ImportUpload.imported_at.is_(None))
+        .values(import_state=FAILED, import_error=message)
+    )
+    db.session.commit()
 
 
 def import_progress(upload: ImportUpload) -> ImportProgress | None:

@@ -295,6 +295,30 @@ def test_the_import_is_a_job_with_a_progress_page(app, client, auth):
     assert "3 Einträge importiert" in done and "http-equiv" not in done
 
 
+def test_an_import_queued_long_ago_may_be_asked_again_and_runs_once(app, client, auth):
+    """Its job may have been lost (a worker killed mid-import): after half an hour a new
+    request is taken; if both jobs run after all, the rows are imported once."""
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
+    mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
+    assert auth.post(f"/agentur/import/{number}/importieren", form_of(mapping)).status_code == 303
+    with app.app_context():
+        db.session.execute(
+            text(
+                "UPDATE import_uploads SET import_request = jsonb_set(import_request,"
+                " '{requested_at}', to_jsonb((now() - interval '31 minutes')::text))"
+            )
+        )
+        db.session.commit()
+    assert auth.post(f"/agentur/import/{number}/importieren", form_of(mapping)).status_code == 303
+    jobs.run_worker(app, wait=False, queues=("imports",), install_signal_handlers=False)
+    assert set(imported(app)) == GOOD_NAMES
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 3
+        assert db.session.get(ImportUpload, number).import_state == importer.DONE
+
+
 def test_a_refused_import_is_shown_on_the_progress_page_and_can_be_asked_again(app, client, auth):
     auth.login("curator")
     number = upload_id(
