@@ -15,6 +15,7 @@ from app import (
     compression,
     contact,
     i18n,
+    jobs,
     logs,
     modules,
     request_limits,
@@ -95,6 +96,7 @@ def register_extensions(app: Flask) -> None:
     from app import notifications
 
     notifications.init_app(app)
+    jobs.init_app(app)
     app.extensions["questionnaire"] = app.config.pop("QUESTIONNAIRE")
     from app.features.layers import register_layer_sources
 

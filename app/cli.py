@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -257,7 +258,7 @@ def create_staff_command(email: str, name: str, role: str, organisation: str | N
 @with_appcontext
 @needs_database
 def send_reminders_command():
-    """E-mail the owners of entries due for confirmation (run it daily, e.g. from cron).
+    """E-mail the owners of entries due for confirmation (the worker runs it daily).
 
     The links in the e-mails are absolute: set BASE_URL to the public address of the site
     (without it they point at http://localhost).
@@ -279,16 +280,34 @@ def send_reminders_command():
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Also run the task queue's worker (flask jobs worker) in this process.",
+)
 @with_appcontext
-def serve_command(host: str, port: int):
-    """Serve the app with Werkzeug for a local run (a production server goes behind a proxy).
+def serve_command(host: str, port: int, worker: bool):
+    """Serve the app with Werkzeug for a local run (a production server goes behind a proxy),
+    with the task queue's worker in a thread beside it (mail, scheduled work).
 
     Unlike ``flask run``, the Server header names no software versions.
     """
+    app = current_app._get_current_object()
+    if worker and not app.config["JOBS_RUN_INLINE"]:
+        from app import jobs
+
+        threading.Thread(
+            target=jobs.run_worker,
+            args=(app,),
+            kwargs={"install_signal_handlers": False},
+            name="jobs-worker",
+            daemon=True,
+        ).start()
     run_simple(
         host,
         port,
-        current_app._get_current_object(),
+        app,
         threaded=True,
         request_handler=QuietRequestHandler,
     )
@@ -298,6 +317,7 @@ def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     from app.cli_alerts import alerts_group
     from app.cli_events import events_group
+    from app.cli_jobs import jobs_group
     from app.cli_layers import layers_group
     from app.cli_region import region_group
     from app.cli_retention import retention_group
@@ -313,6 +333,7 @@ def register(app: Flask) -> None:
         alerts_group,
         region_group,
         retention_group,
+        jobs_group,
         create_staff_command,
         send_reminders_command,
         serve_command,

@@ -1,5 +1,6 @@
-"""``flask alerts …``: the scheduled work around job alerts, meant for cron. Every command is
-idempotent: running it twice (or two at once) does no harm.
+"""``flask alerts …``: the scheduled work around job alerts, run by the worker
+(:mod:`app.jobs.tasks`) and by hand. Every command is idempotent: running it twice (or two at
+once) does no harm.
 
 - ``flask alerts send-digests`` (weekly): mail every confirmed alert what is new for its search;
 - ``flask alerts expire`` (daily): delete alerts left unconfirmed for 7 days;

@@ -1,5 +1,6 @@
-"""``flask events …``: the scheduled work around events, meant for cron. Every command is
-idempotent: running it twice does no harm.
+"""``flask events …``: the scheduled work around events, run by the worker
+(:mod:`app.jobs.tasks`) and by hand. Every command is idempotent: running it twice does no
+harm.
 
 - ``flask events import-feeds`` (hourly): import the partners' iCalendar feeds;
 - ``flask events remind`` (daily or hourly): remind registered people the day before;
@@ -9,21 +10,11 @@ idempotent: running it twice does no harm.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from urllib.parse import urlsplit
-
-from flask import current_app
 from flask.cli import AppGroup
 
+from app.notifications import mail_context
+
 events_group = AppGroup("events", help="Scheduled work for events (feeds, reminders, deletion).")
-
-
-@contextmanager
-def mail_context():
-    """A request context on BASE_URL's host, so that mails get absolute links."""
-    parts = urlsplit(current_app.config.get("BASE_URL") or "http://localhost")
-    with current_app.test_request_context(base_url=f"{parts.scheme}://{parts.netloc}"):
-        yield
 
 
 @events_group.command("remind")

@@ -1,5 +1,6 @@
-"""``flask retention run``: delete what the platform no longer needs, meant for a daily cron
-job. Idempotent: a second run (or two at once) deletes nothing more.
+"""``flask retention run``: delete what the platform no longer needs, run daily by the worker
+(:mod:`app.jobs.tasks`) and by hand. Idempotent: a second run (or two at once) deletes nothing
+more.
 
 It deletes import uploads after ``RETENTION_UPLOAD_DAYS`` (30), questionnaire drafts never
 submitted once their links have expired, and sent or failed outbox mails after
@@ -21,7 +22,7 @@ retention_group = AppGroup("retention", help="Deletion of old uploads, drafts an
 @click.option("--dry-run", is_flag=True, help="Only print what would be deleted.")
 @needs_database
 def run_command(dry_run: bool):
-    """Apply every retention rule and print what was deleted (run it daily from cron)."""
+    """Apply every retention rule and print what was deleted (the worker runs it daily)."""
     from app.services import retention
 
     report = retention.run(dry_run=dry_run)

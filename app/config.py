@@ -82,6 +82,8 @@ ENV_SETTINGS = (
     "MAP_BITMAPS",
     "RETENTION_UPLOAD_DAYS",
     "RETENTION_OUTBOX_DAYS",
+    "JOBS_RUN_INLINE",
+    "JOBS_CONCURRENCY",
 )
 
 
@@ -238,6 +240,13 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
     if nominatim_url and urlsplit(nominatim_url).scheme not in ("http", "https"):
         raise ConfigError(f"NOMINATIM_URL {nominatim_url!r} must start with https:// or http://.")
 
+    jobs_run_inline = _flag(raw, "JOBS_RUN_INLINE", default=app_env == "testing")
+    if jobs_run_inline and app_env == "production":
+        raise ConfigError(
+            "JOBS_RUN_INLINE must not be set in production: mail and scheduled work run in "
+            "the worker (flask jobs worker), never within a request."
+        )
+
     settings = {
         "APP_ENV": app_env,
         "TESTING": app_env == "testing",
@@ -317,6 +326,11 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         # privacy page says). Mail limits count the outbox of the last day: keep at least two.
         "RETENTION_UPLOAD_DAYS": _whole_number(raw, "RETENTION_UPLOAD_DAYS", 30),
         "RETENTION_OUTBOX_DAYS": _whole_number(raw, "RETENTION_OUTBOX_DAYS", 90, minimum=2),
+        # Jobs (app.jobs) run in the process that deferred them, right after its commit,
+        # instead of in the worker: the test suite's default; refused in production.
+        "JOBS_RUN_INLINE": jobs_run_inline,
+        # How many jobs one worker runs at once (each in a thread of its own).
+        "JOBS_CONCURRENCY": _whole_number(raw, "JOBS_CONCURRENCY", 2),
     }
     settings.update(passthrough)
     return settings

@@ -6,7 +6,9 @@ ask for the text through :func:`app.services.mail.compose`, which calls the writ
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import partial
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template, url_for
 from flask_babel import force_locale, ngettext
@@ -66,6 +68,15 @@ def absolute_url(endpoint: str, **values) -> str:
     base = current_app.config["BASE_URL"]
     path = url_for(endpoint, **values)
     return f"{base}{path}" if base else url_for(endpoint, _external=True, **values)
+
+
+@contextmanager
+def mail_context():
+    """A request context on BASE_URL's host, so that mails written outside a request (by a
+    command or a job) get absolute links."""
+    parts = urlsplit(current_app.config.get("BASE_URL") or "http://localhost")
+    with current_app.test_request_context(base_url=f"{parts.scheme}://{parts.netloc}"):
+        yield
 
 
 def edit_link(company: Company) -> str:

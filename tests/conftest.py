@@ -121,7 +121,7 @@ def shared_engine(database_url):
 @contextmanager
 def app_on_shared_engine(database_url: str, shared_engine):
     """An app on the test database (on the shared engine); employers, accounts, mail,
-    layers, organisations and events are removed when it is done with."""
+    layers, organisations, events and queued jobs are removed when it is done with."""
     app = create_app(test_config(database_url))
     # Flask-SQLAlchemy keeps each app's engines in a dict (``db.engines``); the app's own
     # engine has not connected yet and is replaced by the shared one.
@@ -149,7 +149,8 @@ def empty_the_tables(attempts: int = 3) -> None:
             db.session.execute(
                 text(
                     "TRUNCATE companies, staff_users, staff_login_failures, outbox_messages,"
-                    " layer_features, organisations, events, job_alerts RESTART IDENTITY CASCADE"
+                    " layer_features, organisations, events, job_alerts, procrastinate_jobs,"
+                    " procrastinate_workers RESTART IDENTITY CASCADE"
                 )
             )
             db.session.commit()

@@ -42,8 +42,12 @@ INSERT INTO event_registrations (event_id, status, name, email, note, language,
   FROM events;
 INSERT INTO geocode_cache (query, lon, lat) VALUES ('Hauptstraße 1, 45657 Recklinghausen',
     7.1975, 51.6146);
-INSERT INTO import_uploads (staff_id, filename, kind, content)
-  SELECT min(id), 'betriebe.csv', 'csv', '\\x00ff4175' FROM staff_users;
+INSERT INTO import_uploads (staff_id, filename, kind, content, import_state, import_request,
+    import_result, import_error)
+  SELECT min(id), 'betriebe.csv', 'csv', '\\x00ff4175', 'failed',
+    '{"mapping": {"name": "Firma"}, "status": "pending", "actor_id": 1, "language": "de"}',
+    '{"entries": [], "skipped": 0, "status": "pending"}', 'Die Datei hat keine gültige Zeile.'
+  FROM staff_users;
 INSERT INTO job_alerts (email, filter_query, filter_key, language, consent_version,
     token_generation, snapshot)
   VALUES ('alert@example.org', 'sector=43', 'k1', 'de', '1', 1, '{"ids": [1, 2]}');
@@ -52,6 +56,15 @@ INSERT INTO outbox_messages (recipient, subject, body, transport, error, purpose
 INSERT INTO staff_login_failures (account_key, client) VALUES ('k', '192.0.2.1');
 INSERT INTO staff_recovery_codes (staff_id, code_hash)
   SELECT min(id), 'pbkdf2_sha256$1$c2FsdA$aGFzaA' FROM staff_users;
+INSERT INTO procrastinate_workers DEFAULT VALUES;
+INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args, scheduled_at)
+  SELECT 'mail', 'mail.deliver', 'outbox:' || max(id), jsonb_build_object('message_id', max(id)),
+    now() + interval '1 hour' FROM outbox_messages;
+INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, status, worker_id)
+  SELECT 'scheduled', 'retention.run', 'retention.run', '{"timestamp": 1764558000}', 'doing',
+    min(id) FROM procrastinate_workers;
+INSERT INTO procrastinate_periodic_defers (task_name, periodic_id, defer_timestamp, job_id)
+  SELECT 'retention.run', 'retention.run', 1764558000, max(id) FROM procrastinate_jobs;
 """
 
 

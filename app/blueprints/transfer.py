@@ -142,25 +142,38 @@ def check(upload_id: int):
 
 @bp.post("/import/<int:upload_id>/importieren")
 def run(upload_id: int):
-    """Import the valid rows (all or nothing) and list the new entries."""
+    """Queue the import of the valid rows (a job runs it) and go to its progress page."""
     upload = _upload(upload_id)
     table = importer.table_of(upload)
     status = _status()
     try:
         mapping = importer.mapping_from(request.form, table.columns)
-        result = importer.run_import(upload, mapping, status, current_user)
+        importer.request_import(upload, mapping, status, current_user)
     except importer.MappingError as error:
         chosen = _typed_mapping(request.form, table.columns)
         return _render_preview(upload, table, chosen, status, str(error), 422)
     except importer.ImportRefused as error:
         chosen = _typed_mapping(request.form, table.columns)
         return _render_preview(upload, table, chosen, status, str(error), 409)
-    return render_template(
-        "curation/import_report.html",
-        upload=upload,
-        result=result,
-        labels=importer.field_labels(),
-    )
+    return redirect(url_for(".progress", upload_id=upload.id), 303)
+
+
+@bp.get("/import/<int:upload_id>/stand")
+def progress(upload_id: int):
+    """The requested import: still running (the page reloads itself), its new entries, or
+    why it failed."""
+    upload = _upload(upload_id)
+    progress = importer.import_progress(upload)
+    if progress is None:
+        return redirect(url_for(".preview", upload_id=upload.id), 303)
+    if progress.result is not None:
+        return render_template(
+            "curation/import_report.html",
+            upload=upload,
+            result=progress.result,
+            labels=importer.field_labels(),
+        )
+    return render_template("curation/import_progress.html", upload=upload, progress=progress)
 
 
 def _export_page(employer_filter=None, error=None, code=200):

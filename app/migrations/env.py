@@ -30,19 +30,25 @@ POSTGIS_TABLES = {"spatial_ref_sys", "topology", "layer"}
 # Tables the database keeps itself (map index and cache, migrations 0012 and 0013): written by
 # their migrations' SQL (expression indexes, triggers); the models only read them.
 DATABASE_KEPT_TABLES = {"map_points", "map_cells", "map_nearby", "map_generation", "map_cache"}
+# The task queue's tables (migration 0018): procrastinate's own schema, which no model maps.
+TASK_QUEUE_PREFIX = "procrastinate_"
 # Indexes on a collation expression, which autogenerate cannot compare (reflected as columns).
 EXPRESSION_INDEXES = {"ix_companies_published_name"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave PostGIS's own tables and the database-kept tables alone, and apply GeoAlchemy2's
-    rules."""
+    """Leave PostGIS's own tables, the database-kept tables and the task queue's alone, and
+    apply GeoAlchemy2's rules."""
     if type_ == "table" and name in POSTGIS_TABLES | DATABASE_KEPT_TABLES:
+        return False
+    if type_ == "table" and name.startswith(TASK_QUEUE_PREFIX):
         return False
     if type_ == "index" and name in EXPRESSION_INDEXES:
         return False
     table = getattr(obj, "table", None)
-    if table is not None and table.name in DATABASE_KEPT_TABLES:
+    if table is not None and (
+        table.name in DATABASE_KEPT_TABLES or table.name.startswith(TASK_QUEUE_PREFIX)
+    ):
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

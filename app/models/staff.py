@@ -241,3 +241,11 @@ class ImportUpload(db.Model):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The import as a job (app.jobs.tasks): "queued", "done" or "failed"; None before.
+    import_state: Mapped[str | None] = mapped_column(String(10))
+    #: What the curator asked for: mapping, status, actor_id, language.
+    import_request: Mapped[dict | None] = mapped_column(JSONB)
+    #: What the import did: entries (id and row; no names), skipped, status.
+    import_result: Mapped[dict | None] = mapped_column(JSONB)
+    #: Why it failed, in the curator's language.
+    import_error: Mapped[str | None] = mapped_column(Text)

@@ -4,7 +4,10 @@ The agency uploads a file (:func:`store_upload`), maps its columns to the entry'
 (:func:`suggest_mapping` proposes a mapping from the headers), checks every row
 (:func:`validate`: which row, which field, why) and imports the valid rows as pending or
 published entries (:func:`run_import`): all of them in one transaction with an audit record
-each, or none at all. An upload is imported only once.
+each, or none at all. An upload is imported only once. The curator's request only queues the
+import (:func:`request_import`); a job of the task queue runs it (:func:`run_requested_import`)
+and keeps its result or error on the upload, which the curator's page shows
+(:func:`import_progress`).
 
 Rows are checked by the questionnaire's own rules (the staff entry form), relaxed so that only
 the name is required, and a postal code of the region unless the row has coordinates in it.
@@ -17,14 +20,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
+from app import jobs
 from app.extensions import db
 from app.features.employers import fold_for_search
 from app.i18n import current_language
@@ -824,6 +829,120 @@ def _duplicate_warnings(answers: dict) -> list[Problem]:
 # --- the import ---------------------------------------------------------------------------
 
 
+#: The task that runs a requested import (app.jobs.tasks).
+IMPORT_TASK = "imports.run"
+#: The states of an import as a job (``ImportUpload.import_state``).
+QUEUED, DONE, FAILED = "queued", "done", "failed"
+#: A queued import asked for this long ago may be asked for again (its job was lost).
+STALE_AFTER = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Where a requested import stands: queued, done (with its result) or failed (why)."""
+
+    state: str
+    result: ImportResult | None = None
+    error: str | None = None
+
+
+def request_import(
+    upload: ImportUpload, mapping: Mapping[str, str], status: str, actor: StaffUser
+) -> None:
+    """Queue the import of the upload's valid rows with ``mapping`` as ``status`` entries by
+    ``actor``: a job runs it (:func:`run_requested_import`) once this commits. Commits.
+
+    Raises :class:`ImportRefused` if the upload was imported before or its import is queued.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}")
+    try:
+        db.session.refresh(upload, with_for_update=True)  # one request at a time per upload
+        if upload.imported_at is not None:
+            raise ImportRefused(_("Diese Datei wurde schon importiert."))
+        if upload.import_state == QUEUED and not _stale(upload.import_request):
+            raise ImportRefused(_("Diese Datei wird schon importiert."))
+        upload.import_state, upload.import_result, upload.import_error = QUEUED, None, None
+        upload.import_request = {
+            "mapping": dict(mapping),
+            "status": status,
+            "actor_id": actor.id,
+            "language": current_language(),
+            "requested_at": datetime.now(UTC).isoformat(),
+        }
+        jobs.defer(db.session, IMPORT_TASK, upload_id=upload.id)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def run_requested_import(upload_id: int) -> None:
+    """Run the queued import of the upload ``upload_id`` as the curator asked, in their
+    language, and record on the upload what it did or why it was refused (the job
+    ``imports.run``). An unexpected error is recorded too, then raised (the job fails)."""
+    upload = db.session.get(ImportUpload, upload_id)
+    if upload is None or upload.import_state != QUEUED:
+        return  # deleted meanwhile, or done by another run
+    asked = upload.import_request
+    actor = db.session.get(StaffUser, asked["actor_id"])
+    with force_locale(asked["language"]):
+        try:
+            if actor is None:
+                raise ImportRefused(
+                    _("Das Konto, das den Import angefordert hat, gibt es nicht mehr.")
+                )
+            run_import(upload, asked["mapping"], asked["status"], actor)
+        except ImportRefused as refusal:
+            _record_failure(upload_id, str(refusal))
+        except Exception:
+            _record_failure(
+                upload_id,
+                _("Der Import ist an einem Fehler gescheitert; es wurde nichts importiert."),
+            )
+            raise
+
+
+def _stale(asked: dict | None) -> bool:
+    """Whether a queued import was asked for so long ago (:data:`STALE_AFTER`) that its job
+    must have been lost (a worker killed mid-import): it may then be asked for again."""
+    requested = (asked or {}).get("requested_at")
+    return requested is None or datetime.fromisoformat(requested) < datetime.now(UTC) - STALE_AFTER
+
+
+def _record_failure(upload_id: int, message: str) -> None:
+    """Mark the (rolled-back) import of the upload as failed, with ``message``, unless it was
+    imported meanwhile (by an earlier request's job)."""
+    db.session.execute(
+        update(ImportUpload)
+        .where(ImportUpload.id == upload_id, ImportUpload.imported_at.is_(None))
+        .values(import_state=FAILED, import_error=message)
+    )
+    db.session.commit()
+
+
+def import_progress(upload: ImportUpload) -> ImportProgress | None:
+    """Where the upload's requested import stands (None: none was requested)."""
+    if upload.import_state is None:
+        return None
+    result = None
+    if upload.import_state == DONE and upload.import_result:
+        recorded = upload.import_result
+        ids = [entry["id"] for entry in recorded["entries"]]
+        names = dict(
+            db.session.execute(select(Company.id, Company.name).where(Company.id.in_(ids))).all()
+        )
+        result = ImportResult(
+            [
+                ImportedEntry(entry["id"], names.get(entry["id"], f"#{entry['id']}"), entry["row"])
+                for entry in recorded["entries"]
+            ],
+            recorded["skipped"],
+            recorded["status"],
+        )
+    return ImportProgress(upload.import_state, result, upload.import_error)
+
+
 def run_import(
     upload: ImportUpload, mapping: Mapping[str, str], status: str, actor: StaffUser
 ) -> ImportResult:
@@ -842,12 +961,20 @@ def run_import(
         if not report.valid:
             raise ImportRefused(_("Die Datei hat keine gültige Zeile zum Importieren."))
         entries = _add_entries(report.valid, CompanyStatus(status), actor, upload)
+        result = ImportResult(entries, len(report.invalid), status)
         upload.imported_at = func.now()
+        upload.import_state, upload.import_error = DONE, None
+        upload.import_result = {
+            # ids and rows only: the names are read when shown (an entry may be erased)
+            "entries": [{"id": e.id, "row": e.row} for e in entries],
+            "skipped": result.skipped,
+            "status": status,
+        }
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return ImportResult(entries, len(report.invalid), status)
+    return result
 
 
 def _add_entries(

@@ -2,10 +2,14 @@
 it is also sent by SMTP, otherwise (development) it is written to the log.
 
 A mail is part of the transaction of the change it tells about: :func:`queue` adds its outbox
-record to the caller's session and nothing else; the caller's service commits. Only after that
-transaction has committed is the mail delivered (a session ``after_commit`` hook), so a
-rolled-back change sends no mail, and a failed delivery (recorded on the outbox row, never
-raised) cannot undo the change.
+record to the caller's session and nothing else; the caller's service commits. At that commit
+(a session ``before_commit`` hook) each SMTP mail gets a job ``mail.deliver`` in the same
+transaction (:func:`app.jobs.defer`), so a rolled-back change sends no mail, and the request
+never waits for the mail server: the worker (``flask jobs worker``) delivers it
+(:func:`deliver`), tries a temporary failure again, and records the outcome on the outbox row,
+never undoing the change. The outbox row is the durable record; :func:`sweep` (every few
+minutes) queues a delivery again for a mail whose job was lost. Without MAIL_SMTP_HOST
+(development) the mail is written to the log right after the commit.
 
 What a mail says and where its links point is the web layer's business: services ask
 :func:`compose` for the mail of a kind (``"decision"``, ``"reminder"``, …) and the writers that
@@ -27,9 +31,10 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import Flask, current_app
-from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.extensions import db
 from app.models import OutboxMessage
 
@@ -39,6 +44,15 @@ log = logging.getLogger(__name__)
 MAIL_LOCK_NAMESPACE = 0x3A11
 #: Where the session keeps the outbox records of its transaction that wait for the commit.
 _QUEUED = "outbox_queued"
+#: Where it keeps, from its commit on, the records of mails that are only logged.
+_LOGGED = "outbox_logged"
+#: The task that delivers one outbox mail (app.jobs.tasks).
+DELIVER_TASK = "mail.deliver"
+#: An SMTP mail still unsent this long after it was written gets a delivery job again when it
+#: has none (:func:`sweep`), unless it is older than SWEEP_WITHIN: an operator looks at those
+#: (``flask retention run`` reports old unsent mails).
+SWEEP_AFTER = timedelta(minutes=5)
+SWEEP_WITHIN = timedelta(days=1)
 #: The app extension that holds the mail writers by kind.
 WRITERS = "mail_writers"
 #: The app extension that holds the functions told how each SMTP delivery went.
@@ -47,6 +61,10 @@ LISTENERS = "mail_delivery_listeners"
 SENT = "sent"
 REFUSED_TEMPORARILY = "temporary"  # the server refused the recipient with a 4xx reply
 REFUSED_PERMANENTLY = "permanent"  # … with a 5xx reply: the address does not take mail
+
+
+class TemporaryFailure(Exception):
+    """The delivery failed for now (network, a 4xx reply): the job is tried again."""
 
 
 @dataclass(frozen=True)
@@ -160,16 +178,35 @@ def _count_sent(limit: MailLimit, purpose: str, recipient: str, draft_id: int | 
     return db.session.scalar(query)
 
 
-@event.listens_for(Session, "after_commit")
-def _deliver_committed(session: Session) -> None:
-    """Deliver the mails whose records the transaction just committed (not for a savepoint:
-    the outer transaction may still be rolled back)."""
+def delivery_lock(message_id: int) -> str:
+    """The job lock of one mail's delivery: two jobs for the same mail never run at once."""
+    return f"outbox:{message_id}"
+
+
+@event.listens_for(Session, "before_commit")
+def _defer_deliveries(session: Session) -> None:
+    """At the commit of the outermost transaction, give each SMTP mail it recorded a delivery
+    job in the same transaction (and remember the logged ones for after the commit)."""
     if session.in_nested_transaction() or not session.info.get(_QUEUED):
         return
-    queued = session.info.pop(_QUEUED)
+    queued = [message for message in session.info.pop(_QUEUED) if message in session]
+    if not queued:
+        return
+    session.flush()  # the new records get their ids
+    session.info[_LOGGED] = [message for message in queued if message.transport == "log"]
     for message in queued:
-        if inspect(message).persistent:
-            _deliver(message)
+        if message.transport == "smtp":
+            jobs.defer(session, DELIVER_TASK, lock=delivery_lock(message.id), message_id=message.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _log_committed(session: Session) -> None:
+    """Write the mails of the transaction just committed that have no SMTP server to the
+    log (not for a savepoint: the outer transaction may still be rolled back)."""
+    if session.in_nested_transaction() or not session.info.get(_LOGGED):
+        return
+    for message in session.info.pop(_LOGGED):
+        log.info("mail to %s: %s\n%s", message.recipient, message.subject, message.body)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -177,40 +214,91 @@ def _forget_rolled_back(session: Session) -> None:
     """Forget the queued mails whose records the rollback removed from the session."""
     if session.info.get(_QUEUED):
         session.info[_QUEUED] = [m for m in session.info[_QUEUED] if m in session]
+    if not session.in_nested_transaction():
+        session.info.pop(_LOGGED, None)
 
 
-def _deliver(message: OutboxMessage) -> None:
-    """Send one committed message; record on its row when it was sent or why it failed.
+def deliver(message_id: int, *, last_attempt: bool = True) -> None:
+    """Send the outbox mail ``message_id`` over SMTP and record on its row when it was sent or
+    why it failed (the job ``mail.deliver`` calls this).
 
-    Runs after the commit, when the committing session can no longer write: the outcome is
-    written through a connection of its own. Nothing is raised: the change is committed.
-    """
-    if message.transport == "log":
-        log.info("mail to %s: %s\n%s", message.recipient, message.subject, message.body)
-        return
-    result = None  # a failure that says nothing about the recipient (network, our server)
-    try:
-        _smtp_send(message.recipient, message.subject, message.body, message.headers)
-        outcome, result = {"sent_at": func.now()}, SENT
-    except smtplib.SMTPRecipientsRefused as exc:
-        log.error("mail to %s refused: %s", message.recipient, exc)
-        outcome, result = {"error": str(exc)}, refusal(exc)
-    except (OSError, smtplib.SMTPException) as exc:
-        log.error("mail to %s failed: %s", message.recipient, exc)
-        outcome = {"error": str(exc)}
-    try:
-        with db.engine.begin() as connection:
-            connection.execute(
-                update(OutboxMessage).where(OutboxMessage.id == message.id).values(**outcome)
+    The row is locked while it is sent (``FOR UPDATE SKIP LOCKED``): a mail already sent,
+    failed for good or being sent by another job is left alone, so it never goes out twice. A
+    temporary failure (no connection, a 4xx reply) raises :class:`TemporaryFailure`, recording
+    nothing, unless it is the ``last_attempt``: then it is recorded like any failure. The
+    listeners (:func:`add_delivery_listener`) hear how it went for the recipient once it is
+    recorded."""
+    table = OutboxMessage.__table__
+    with db.engine.begin() as connection:
+        message = connection.execute(
+            select(table.c.recipient, table.c.subject, table.c.body, table.c.headers)
+            .where(
+                table.c.id == message_id,
+                table.c.transport == "smtp",
+                table.c.sent_at.is_(None),
+                table.c.error == "",
             )
-    except Exception:  # the mail went (or not); only its record is missing
-        log.exception("could not record the delivery of outbox message %s", message.id)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if message is None:
+            return
+        outcome, result = _send(message, last_attempt)
+        connection.execute(update(table).where(table.c.id == message_id).values(**outcome))
     if result is not None:
         for listener in current_app.extensions.get(LISTENERS, ()):
             try:
                 listener(message.recipient, result)
             except Exception:  # the delivery is recorded; a listener cannot undo it
-                log.exception("delivery listener failed for outbox message %s", message.id)
+                log.exception("delivery listener failed for outbox message %s", message_id)
+
+
+def _send(message, last_attempt: bool) -> tuple[dict, str | None]:
+    """Send ``message`` (a row); the values to record on it and what the listeners hear
+    (None: the failure says nothing about the recipient). A temporary failure raises
+    :class:`TemporaryFailure` but on the last attempt."""
+    try:
+        _smtp_send(message.recipient, message.subject, message.body, message.headers)
+        return {"sent_at": func.now()}, SENT
+    except smtplib.SMTPRecipientsRefused as exc:
+        failure, outcome = exc, refusal(exc)
+        temporary = outcome == REFUSED_TEMPORARILY
+    except (smtplib.SMTPResponseException, smtplib.SMTPServerDisconnected, OSError) as exc:
+        code = getattr(exc, "smtp_code", None)
+        failure, outcome, temporary = exc, None, code is None or 400 <= code < 500
+    except smtplib.SMTPException as exc:
+        failure, outcome, temporary = exc, None, False
+    if temporary and not last_attempt:
+        log.warning("mail to %s failed for now, tried again: %s", message.recipient, failure)
+        raise TemporaryFailure(str(failure)) from failure
+    log.error("mail to %s failed: %s", message.recipient, failure)
+    return {"error": str(failure) or type(failure).__name__}, outcome
+
+
+def sweep(older_than: timedelta = SWEEP_AFTER) -> int:
+    """Queue a delivery job for every SMTP mail written more than ``older_than`` ago (and
+    within :data:`SWEEP_WITHIN`) that is neither sent nor failed and has no delivery job at
+    all (its job was lost, e.g. deleted by hand). A mail whose job failed (an unexpected
+    error, kept in ``procrastinate_jobs``) is not queued again: it may have gone out before
+    the error. The rows are locked (``SKIP LOCKED``), so two sweeps at once queue each mail
+    once. Returns how many were queued; commits."""
+    lock = func.concat("outbox:", OutboxMessage.id)
+    stale = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.transport == "smtp",
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.error == "",
+            OutboxMessage.created_at < func.now() - older_than,
+            OutboxMessage.created_at > func.now() - SWEEP_WITHIN,
+            ~jobs.has_job(lock),
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for message_id in stale:
+        jobs.defer(db.session, DELIVER_TASK, lock=delivery_lock(message_id), message_id=message_id)
+    db.session.commit()
+    return len(stale)
 
 
 def refusal(exc: smtplib.SMTPRecipientsRefused) -> str:

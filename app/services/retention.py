@@ -1,4 +1,4 @@
-"""Deleting what the platform no longer needs (``flask retention run``, daily from cron).
+"""Deleting what the platform no longer needs (``flask retention run``, daily by the worker).
 
 Three rules, each its own transaction, each idempotent (a second run finds nothing more):
 

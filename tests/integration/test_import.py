@@ -9,8 +9,9 @@ import pytest
 from geoalchemy2.shape import to_shape
 from openpyxl import Workbook
 from shapely.geometry import Point, Polygon
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from app import jobs
 from app.extensions import db
 from app.models import AuditEntry, Company, CompanyStatus, ImportUpload, StaffUser
 from app.services import audit, importer
@@ -194,7 +195,9 @@ def test_import_csv_through_the_views_as_pending(app, client, auth):
     assert 'name="map-name" value="Firma"' in report  # the mapping is kept for the import
     assert imported(app) == {}  # checking imports nothing
 
-    done = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
+    done = auth.post(
+        f"/agentur/import/{number}/importieren", form_of(mapping), follow_redirects=True
+    )
     assert done.status_code == 200
     page = done.get_data(as_text=True)
     assert "3 Einträge importiert" in page
@@ -230,7 +233,11 @@ def test_import_as_published_puts_them_on_the_map(app, client, auth):
     auth.login("curator")
     number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
     mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
-    response = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping, "published"))
+    response = auth.post(
+        f"/agentur/import/{number}/importieren",
+        form_of(mapping, "published"),
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     for company in imported(app).values():
         assert company.status is CompanyStatus.PUBLISHED
@@ -246,7 +253,12 @@ def test_an_upload_is_imported_only_once(app, client, auth):
     auth.login("curator")
     number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
     mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
-    assert auth.post(f"/agentur/import/{number}/importieren", form_of(mapping)).status_code == 200
+    assert (
+        auth.post(
+            f"/agentur/import/{number}/importieren", form_of(mapping), follow_redirects=True
+        ).status_code
+        == 200
+    )
     again = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
     assert again.status_code == 409
     assert "Diese Datei wurde schon importiert." in again.get_data(as_text=True)
@@ -255,6 +267,103 @@ def test_an_upload_is_imported_only_once(app, client, auth):
     second = upload_id(upload(auth, GOOD_AND_BAD.encode()))
     report = auth.post(f"/agentur/import/{second}/pruefen", form_of(mapping)).get_data(as_text=True)
     assert "Die Kennung „A-1“ wurde schon importiert (Eintrag „Bäckerei Sonnenschein“)." in report
+
+
+def test_the_import_is_a_job_with_a_progress_page(app, client, auth):
+    """As in production: the request only queues the import; the worker runs it, and the
+    progress page reloads itself until it shows the new entries."""
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
+    mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
+    queued = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
+    assert queued.status_code == 303
+    assert queued.headers["Location"] == f"/agentur/import/{number}/stand"
+    assert imported(app) == {}  # not within the request
+    running = client.get(f"/agentur/import/{number}/stand").get_data(as_text=True)
+    assert "Import läuft" in running and '<meta http-equiv="refresh" content="3">' in running
+    again = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
+    assert again.status_code == 409
+    assert "Diese Datei wird schon importiert." in again.get_data(as_text=True)
+
+    jobs.run_worker(app, wait=False, queues=("imports",), install_signal_handlers=False)
+    assert set(imported(app)) == GOOD_NAMES
+    with app.app_context():
+        actors = db.session.scalars(select(AuditEntry.actor_id)).all()
+        assert len(actors) == 3 and None not in actors
+    done = client.get(f"/agentur/import/{number}/stand").get_data(as_text=True)
+    assert "3 Einträge importiert" in done and "http-equiv" not in done
+
+
+def test_an_import_queued_long_ago_may_be_asked_again_and_runs_once(app, client, auth):
+    """Its job may have been lost (a worker killed mid-import): after half an hour a new
+    request is taken; if both jobs run after all, the rows are imported once."""
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
+    mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
+    assert auth.post(f"/agentur/import/{number}/importieren", form_of(mapping)).status_code == 303
+    with app.app_context():
+        db.session.execute(
+            text(
+                "UPDATE import_uploads SET import_request = jsonb_set(import_request,"
+                " '{requested_at}', to_jsonb((now() - interval '31 minutes')::text))"
+            )
+        )
+        db.session.commit()
+    assert auth.post(f"/agentur/import/{number}/importieren", form_of(mapping)).status_code == 303
+    jobs.run_worker(app, wait=False, queues=("imports",), install_signal_handlers=False)
+    assert set(imported(app)) == GOOD_NAMES
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 3
+        assert db.session.get(ImportUpload, number).import_state == importer.DONE
+
+
+def test_a_refused_import_is_shown_on_the_progress_page_and_can_be_asked_again(app, client, auth):
+    auth.login("curator")
+    number = upload_id(
+        upload(auth, (HEADER + ";Hauptstr.;2;45657;Recklinghausen;;;;;;;\n").encode())
+    )
+    mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
+    failed = auth.post(
+        f"/agentur/import/{number}/importieren", form_of(mapping), follow_redirects=True
+    )
+    assert failed.status_code == 200
+    page = failed.get_data(as_text=True)
+    assert "Import fehlgeschlagen" in page
+    assert 'role="alert">Die Datei hat keine gültige Zeile zum Importieren.' in page
+    assert f'href="/agentur/import/{number}"' in page
+    assert imported(app) == {}
+    with app.app_context():
+        assert db.session.get(ImportUpload, number).import_state == importer.FAILED
+    again = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
+    assert again.status_code == 303  # asked again (and refused again)
+
+
+def test_an_unexpected_error_fails_the_job_and_says_so(app, client, auth, monkeypatch):
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
+    mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
+    auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
+    monkeypatch.setattr(audit, "record", lambda *args, **kwargs: 1 / 0)
+    jobs.run_worker(app, wait=False, queues=("imports",), install_signal_handlers=False)
+    assert imported(app) == {}
+    page = client.get(f"/agentur/import/{number}/stand").get_data(as_text=True)
+    assert "Der Import ist an einem Fehler gescheitert; es wurde nichts importiert." in page
+    with app.app_context():
+        status = db.session.scalar(
+            text("SELECT status::text FROM procrastinate_jobs WHERE task_name = 'imports.run'")
+        )
+    assert status == "failed"  # kept for a look
+
+
+def test_the_progress_page_of_an_upload_never_imported_is_its_preview(app, client, auth):
+    auth.login("curator")
+    number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
+    response = client.get(f"/agentur/import/{number}/stand")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/agentur/import/{number}"
 
 
 @pytest.mark.parametrize("step", ["create", "audit"])
@@ -299,7 +408,12 @@ def test_rows_with_the_same_name_and_town_get_their_own_slugs(app, client, auth,
     auth.login("curator")
     number = upload_id(upload(auth, content))
     mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
-    assert auth.post(f"/agentur/import/{number}/importieren", form_of(mapping)).status_code == 200
+    assert (
+        auth.post(
+            f"/agentur/import/{number}/importieren", form_of(mapping), follow_redirects=True
+        ).status_code
+        == 200
+    )
     with app.app_context():
         slugs = db.session.scalars(
             select(Company.slug).where(Company.source == "import").order_by(Company.id)
@@ -350,7 +464,12 @@ def test_xlsx_is_read_by_content_even_when_named_csv(app, client, auth):
     assert ("3", "Postleitzahl", "Ohne Koordinaten brauchen wir eine Postleitzahl der Region.") in (
         rows_with_errors(report)
     )
-    assert auth.post(f"/agentur/import/{number}/importieren", form_of(mapping)).status_code == 200
+    assert (
+        auth.post(
+            f"/agentur/import/{number}/importieren", form_of(mapping), follow_redirects=True
+        ).status_code
+        == 200
+    )
     with app.app_context():
         assert db.session.get(ImportUpload, number).kind == "xlsx"
         company = db.session.scalar(select(Company).where(Company.source == "import"))
@@ -378,7 +497,11 @@ def test_geojson_in_utm_lands_at_the_right_place(app, client, auth):
     assert "Die Lage kommt aus der Geometrie" in html
     mapping = selected_mapping(html)
     assert mapping == {"name": "name", "employees": "beschaeftigte"}
-    response = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping, "published"))
+    response = auth.post(
+        f"/agentur/import/{number}/importieren",
+        form_of(mapping, "published"),
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     entries = imported(app)
     with app.app_context():
@@ -543,7 +666,9 @@ def test_a_broken_geometry_is_the_rows_error_not_a_500(app, client, auth):
     assert ("1", "Lage (Koordinaten)", "Die Geometrie hat keinen gültigen Punkt.") in (
         rows_with_errors(report.get_data(as_text=True))
     )
-    done = auth.post(f"/agentur/import/{number}/importieren", {"map-name": "name"})
+    done = auth.post(
+        f"/agentur/import/{number}/importieren", {"map-name": "name"}, follow_redirects=True
+    )
     assert done.status_code == 200
     assert set(imported(app)) == {"Punkt GmbH"}
 
@@ -584,6 +709,9 @@ def test_an_upload_is_read_once_for_preview_check_and_import(app, client, auth, 
     form = form_of(selected_mapping(html))
     assert auth.post(f"/agentur/import/{number}/pruefen", form).status_code == 200
     assert client.get(f"/agentur/import/{number}").status_code == 200
-    assert auth.post(f"/agentur/import/{number}/importieren", form).status_code == 200
+    assert (
+        auth.post(f"/agentur/import/{number}/importieren", form, follow_redirects=True).status_code
+        == 200
+    )
     assert set(imported(app)) == GOOD_NAMES
     assert len(reads) == 1

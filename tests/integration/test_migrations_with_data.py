@@ -32,6 +32,22 @@ from tests.database_contents import fill, rows_digest, table_columns, table_rows
 NOT_COMPARED = {"public.spatial_ref_sys"}
 
 ADDED_BY_STEP: dict[str, dict[str, set[str]]] = {
+    # 0019 the employer import as a job: its state, request, result and error on the upload
+    "f3a8c1d6e2b9": {
+        "public.import_uploads": {
+            "import_state",
+            "import_request",
+            "import_result",
+            "import_error",
+        }
+    },
+    # 0018 the task queue: procrastinate's tables
+    "e7b2d4f9a1c6": {
+        "public.procrastinate_events": {"*"},
+        "public.procrastinate_jobs": {"*"},
+        "public.procrastinate_periodic_defers": {"*"},
+        "public.procrastinate_workers": {"*"},
+    },
     # 0017 staff second factor: its columns, the recovery codes, the kind of a failed sign-in
     "c4f1a9e2d7b3": {
         "public.staff_users": {

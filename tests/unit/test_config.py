@@ -112,6 +112,19 @@ def test_production_requires_a_shared_rate_limit_storage():
     assert config["RATELIMIT_SWALLOW_ERRORS"] is True
 
 
+def test_jobs_run_inline_only_in_tests_and_never_in_production():
+    production = {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://a.test"}
+    assert settings()["JOBS_RUN_INLINE"] is True
+    assert settings(JOBS_RUN_INLINE="false")["JOBS_RUN_INLINE"] is False
+    assert settings(APP_ENV="development")["JOBS_RUN_INLINE"] is False
+    assert settings(**production)["JOBS_RUN_INLINE"] is False
+    with pytest.raises(ConfigError, match="JOBS_RUN_INLINE must not be set in production"):
+        settings(**production, JOBS_RUN_INLINE="true")
+    assert settings(JOBS_CONCURRENCY="4")["JOBS_CONCURRENCY"] == 4
+    with pytest.raises(ConfigError, match="JOBS_CONCURRENCY"):
+        settings(JOBS_CONCURRENCY="0")
+
+
 def test_map_feature_limit_and_api_rate_limit_are_checked():
     assert settings()["MAP_FEATURE_LIMIT"] == 500
     assert settings()["API_RATE_LIMIT"] == "300 per minute"

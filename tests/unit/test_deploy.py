@@ -1,12 +1,12 @@
 """The production files shipped in deploy/ fit the app: the example settings load in
-production, and every systemd timer runs a command the app has."""
+production, and the worker unit runs the app's worker command (the scheduled work is the
+worker's, not systemd timers')."""
 
 import re
 import shlex
 from pathlib import Path
 
 import click
-import pytest
 
 from app import create_app
 from app.config import ENV_SETTINGS, load_settings
@@ -29,41 +29,43 @@ def test_the_example_settings_are_known_and_load_in_production():
     assert settings["RATELIMIT_STORAGE_URI"].startswith("redis://")
     assert settings["PROXY_COUNT"] == 1
     assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["JOBS_RUN_INLINE"] is False and settings["JOBS_CONCURRENCY"] == 2
 
 
-def timers() -> list[Path]:
-    return sorted(SYSTEMD.glob("kmu-atlas-job@*.timer"))
-
-
-def test_there_is_a_timer_for_each_scheduled_command():
-    names = {timer.name for timer in timers()}
-    assert "kmu-atlas-job@retention_run.timer" in names
-    assert "kmu-atlas-job@events_import-feeds.timer" in names
-    assert len(names) >= 7
-
-
-@pytest.mark.parametrize("timer", timers(), ids=lambda path: path.name)
-def test_each_timer_runs_a_command_of_the_app(timer):
-    words = timer.name.removeprefix("kmu-atlas-job@").removesuffix(".timer").split("_")
-    app = create_app({"APP_ENV": "testing", "DATABASE_URL": "postgresql://u@localhost/atlas"})
+def command_of(app, words: list[str]) -> click.Command | None:
+    """The app's command ``flask <words>``, or None."""
     command: click.Command = app.cli
     with click.Context(app.cli) as context:
         for word in words:
-            assert isinstance(command, click.Group), (timer.name, word)
+            if not isinstance(command, click.Group):
+                return None
             command = command.get_command(context, word)
-            assert command is not None, f"{timer.name}: no command {' '.join(words)}"
-    assert not isinstance(command, click.Group), f"{timer.name} names a group, not a command"
-    text = timer.read_text(encoding="utf-8")
-    assert re.search(r"^OnCalendar=\S", text, re.M)
-    assert f"flask {' '.join(words)}" in text
+            if command is None:
+                return None
+    return None if isinstance(command, click.Group) else command
 
 
-def test_the_service_starts_the_wsgi_factory_and_the_job_unit_splits_at_underscores():
+def test_the_worker_unit_runs_the_apps_worker_command():
+    unit = (SYSTEMD / "kmu-atlas-worker.service").read_text(encoding="utf-8")
+    [start] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    words = shlex.split(start.removeprefix("ExecStart="))
+    assert words[:3] == ["/srv/kmu-atlas/.venv/bin/flask", "--app", "app.wsgi:create_cli_app"]
+    app = create_app({"APP_ENV": "testing", "DATABASE_URL": "postgresql://u@localhost/atlas"})
+    assert command_of(app, words[3:]) is not None, words
+    assert words[3:] == ["jobs", "worker"]
+    assert "EnvironmentFile=/etc/kmu-atlas/kmu-atlas.env" in unit
+    assert re.search(r"^Restart=on-failure$", unit, re.M)
+    assert re.search(r"^KillSignal=SIGTERM$", unit, re.M)  # the worker's graceful stop
+
+
+def test_no_timer_or_cron_job_schedules_what_the_worker_runs():
+    assert sorted(path.name for path in SYSTEMD.iterdir()) == [
+        "kmu-atlas-worker.service",
+        "kmu-atlas.service",
+    ]
+
+
+def test_the_service_starts_the_wsgi_factory():
     service = (SYSTEMD / "kmu-atlas.service").read_text(encoding="utf-8")
     assert "'app.wsgi:create_wsgi_app()'" in service
     assert "EnvironmentFile=/etc/kmu-atlas/kmu-atlas.env" in service
-    job = (SYSTEMD / "kmu-atlas-job@.service").read_text(encoding="utf-8")
-    [start] = [line for line in job.splitlines() if line.startswith("ExecStart=")]
-    # %i (raw), not %I: systemd would turn each "-" of the instance name into "/"
-    assert '"%i"' in start and 'tr "_" " "' in start
-    assert shlex.split(start.removeprefix("ExecStart="))[0] == "/bin/sh"
