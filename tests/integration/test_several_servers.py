@@ -1,14 +1,12 @@
 """Several app servers share nothing but PostgreSQL and Redis (issue 17): two gunicorn
 servers with production settings on loopback, on the test database and the project-local
-Redis (``scripts/localredis.sh``, started by ``make test``). Requests alternate between them:
-rate limits count both together, a sign-in and a CSRF token from one hold on the other, a
-sign-out on one ends the session on both, and a publish through one is on the other's map at
-once.
+Redis (``scripts/localredis.sh``, started by ``make test``), and a job worker (``flask jobs
+worker``) beside them. Requests alternate between the servers: rate limits count both
+together, a sign-in and a CSRF token from one hold on the other, a sign-out on one ends the
+session on both, a publish through one is on the other's map at once, and the mails both
+servers write are sent by the one worker to a real SMTP server on loopback.
 
-The servers are started by :class:`tests.processes.Processes` with ``production_settings``; a
-test of the job worker can start one the same way, e.g. ``processes.start("worker",
-[VENV_BIN / "flask", "jobs", "worker"], {**production_settings, "FLASK_APP":
-"app.wsgi:create_cli_app"})``, and stop it with the servers.
+The processes are started by :class:`tests.processes.Processes` with ``production_settings``.
 """
 
 from __future__ import annotations
@@ -22,10 +20,14 @@ import pytest
 import redis
 import requests
 from limits import RateLimitItemPerSecond
+from sqlalchemy import select
 
-from app.models import CompanyStatus
+from app.extensions import db
+from app.models import CompanyStatus, OutboxMessage
 from app.pacing import Pace
+from app.services import alerts
 from tests.conftest import STAFF_PASSWORD
+from tests.fake_smtp import FakeSmtpServer
 from tests.fixtures import RE
 from tests.processes import (
     ROOT,
@@ -76,7 +78,14 @@ def processes(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def production_settings(database_url, redis_database) -> dict[str, str]:
+def smtp():
+    """The mail server of every process: a real SMTP server on loopback."""
+    with FakeSmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def production_settings(database_url, redis_database, smtp) -> dict[str, str]:
     """The environment every process of the site gets (servers, and a job worker alike):
     production settings on the test database and this worker's Redis database, one
     SECRET_KEY. (The ``flask`` command also needs ``FLASK_APP=app.wsgi:create_cli_app``.)"""
@@ -89,6 +98,9 @@ def production_settings(database_url, redis_database) -> dict[str, str]:
         API_RATE_LIMIT=f"{API_LIMIT} per minute",
         TILE_URL="https://tiles.example.test/{z}/{x}/{y}.png",
         TILE_ATTRIBUTION="Test tiles",
+        MAIL_SMTP_HOST="127.0.0.1",
+        MAIL_SMTP_PORT=str(smtp.port),
+        MAIL_SMTP_STARTTLS="false",
     )
 
 
@@ -117,6 +129,19 @@ def servers(processes, production_settings) -> list[str]:
             ready=lambda body: body.get("map_bitmaps") in ("loaded", "off"),
         )
     return [base for _, base in bases]
+
+
+@pytest.fixture
+def worker(processes, production_settings, app):
+    """A job worker (``flask jobs worker``, as its systemd unit runs it) beside the servers,
+    stopped before the test's tables are emptied (``app``)."""
+    process = processes.start(
+        "worker",
+        [str(VENV_BIN / "flask"), "jobs", "worker"],
+        {**production_settings, "FLASK_APP": "app.wsgi:create_cli_app"},
+    )
+    yield process
+    process.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -268,6 +293,33 @@ def test_a_publish_through_one_server_is_on_the_others_map_at_once(
     assert names(unfiltered) == ["Erster Betrieb", "Zweiter Betrieb"]
     assert names(visitor.get(b, VIEW + "&sector=F")) == ["Erster Betrieb", "Zweiter Betrieb"]
     assert visitor.get(b, "/arbeitgeber/zweiter-betrieb").status_code == 200
+
+
+def test_the_mails_of_both_servers_are_sent_by_one_worker(servers, worker, smtp, app):
+    addresses = {"alex@example.org": servers[0], "kim@example.org": servers[1]}
+    for address, base in addresses.items():
+        visitor = Browser()
+        form = {
+            "csrf_token": visitor.csrf_token(base, "/suchauftrag"),
+            "email": address,
+            "consent": "y",
+            "consent_version": alerts.ALERT_CONSENT_VERSION,
+            "sector": "F",
+        }
+        response = visitor.post(base, "/suchauftrag", form)
+        assert response.status_code == 303, response.text[:500]
+    # Each server wrote its mail and a job; the worker, a process of its own, sends both.
+    deadline = time.monotonic() + 30
+    while sorted(smtp.recipients()) != sorted(addresses) and time.monotonic() < deadline:
+        assert worker.popen.poll() is None, worker.output()
+        time.sleep(0.2)
+    assert sorted(smtp.recipients()) == sorted(addresses)
+    with app.app_context():
+        sent = db.session.execute(select(OutboxMessage.recipient, OutboxMessage.sent_at)).all()
+    assert sorted(recipient for recipient, _ in sent) == sorted(addresses)
+    assert all(sent_at is not None for _, sent_at in sent)
+    for _address, message in smtp.messages:  # the confirmation link, to the public site
+        assert "http://127.0.0.1/suchauftrag/bestaetigen/" in message.get_content()
 
 
 def test_a_pace_is_kept_by_every_process_together(redis_database):
