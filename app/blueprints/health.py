@@ -3,7 +3,10 @@
 - ``/healthz/live`` (liveness): the process answers. It touches no database and is 200 as long
   as the process runs; restarting the process would not help when only the database is gone.
 - ``/healthz/ready`` (readiness) and ``/healthz``: the database is reachable and at the newest
-  migration (200), else 503 with the reason. Send traffic only while it is 200.
+  migration (200), else 503 with the reason. Send traffic only while it is 200. The body also
+  tells how the task queue stands (``jobs``: workers alive, jobs due and waiting, the oldest
+  one's wait in seconds), for monitoring: a server is ready without a worker, but no worker or
+  a wait of minutes means mail and imports are not being done.
 
 The answers name no connection details, are stored by no cache (``Cache-Control: no-store``),
 set no cookie and are never rate-limited.

@@ -26,7 +26,7 @@ import procrastinate
 from flask import Flask, current_app
 from procrastinate.manager import JobManager
 from sqlalchemy import ColumnElement, Exists, column, event, exists, table, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,38 @@ def run_inline(task: procrastinate.tasks.Task, arguments: dict[str, Any]) -> Non
                 task.func(**arguments)
         except Exception:
             log.exception("job %s failed (run inline)", task.name)
+
+
+#: A worker whose heartbeat is older than this is taken for gone (procrastinate beats every
+#: 10 s by default).
+WORKER_GONE_AFTER_SECONDS = 60
+
+
+def queue_status(connection: Connection) -> dict[str, int | float | None]:
+    """How the queue stands, for the health check: the workers alive (heartbeat within
+    :data:`WORKER_GONE_AFTER_SECONDS`), the jobs due and waiting, and how long the oldest of
+    them has waited (seconds; None when none waits). Jobs that wait while no worker is alive
+    mean mail is not going out."""
+    workers = connection.scalar(
+        text(
+            "SELECT count(*) FROM procrastinate_workers"
+            " WHERE last_heartbeat > now() - make_interval(secs => :gone)"
+        ),
+        {"gone": WORKER_GONE_AFTER_SECONDS},
+    )
+    waiting, oldest = connection.execute(
+        text(
+            "SELECT count(*), extract(epoch FROM now() - min(coalesce(j.scheduled_at, e.at)))"
+            " FROM procrastinate_jobs j"
+            " LEFT JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'deferred'"
+            " WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())"
+        )
+    ).one()
+    return {
+        "workers": workers,
+        "waiting": waiting,
+        "oldest_wait_seconds": None if oldest is None else round(float(oldest), 1),
+    }
 
 
 def connection_parameters(database_uri: str) -> dict[str, Any]:

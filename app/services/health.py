@@ -1,4 +1,5 @@
-"""Health check: is the database reachable and is its schema at the newest migration?"""
+"""Health check: is the database reachable and is its schema at the newest migration? Also how
+the task queue stands (workers alive, jobs waiting), which does not make a server unready."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import jobs
 from app.extensions import db
 from app.features import tag_bitmaps
 
@@ -31,6 +33,7 @@ def check_health() -> tuple[bool, dict]:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             current = set(MigrationContext.configure(connection).get_current_heads())
+            queue = jobs.queue_status(connection) if current == heads else None
     except SQLAlchemyError as exc:
         log.warning("health check: database unreachable: %s", exc)
         return False, {
@@ -46,6 +49,10 @@ def check_health() -> tuple[bool, dict]:
         # loaded, the database answers; nothing to act on).
         "map_bitmaps": tag_bitmaps.state(),
     }
+    if queue is not None:
+        # The task queue (for monitoring; a server is ready without a worker): no worker alive,
+        # or jobs waiting for minutes, means mail and imports are not being done.
+        body["jobs"] = queue
     if current != heads:
         body["status"] = "error"
         body["reason"] = (

@@ -6,8 +6,9 @@ import flask_migrate
 import pytest
 from sqlalchemy import create_engine, text
 
-from app import create_app
+from app import create_app, jobs
 from app.extensions import db
+from app.services import mail
 from app.services.reference_data import sync_region, sync_taxonomies
 from tests.conftest import recreate_database, temporary_app, test_config, test_database_url
 
@@ -19,6 +20,38 @@ def test_healthy(client):
     assert body["status"] == "ok"
     assert body["database"] == "ok"
     assert body["migrations"]["current"] == body["migrations"]["head"]
+
+
+def test_the_answer_tells_how_the_task_queue_stands(app, client):
+    assert client.get("/healthz").get_json()["jobs"] == {
+        "workers": 0,
+        "waiting": 0,
+        "oldest_wait_seconds": None,
+    }
+    app.config["JOBS_RUN_INLINE"] = False
+    with app.app_context():
+        jobs.defer(db.session, mail.DELIVER_TASK, message_id=1)
+        jobs.defer(db.session, mail.DELIVER_TASK, message_id=2)
+        db.session.execute(
+            text(
+                "UPDATE procrastinate_events SET at = now() - interval '10 minutes'"
+                " WHERE job_id = (SELECT min(id) FROM procrastinate_jobs)"
+            )
+        )
+        # One worker beating, one gone (its last heartbeat five minutes ago).
+        db.session.execute(text("INSERT INTO procrastinate_workers DEFAULT VALUES"))
+        db.session.execute(
+            text(
+                "INSERT INTO procrastinate_workers (last_heartbeat)"
+                " VALUES (now() - interval '5 minutes')"
+            )
+        )
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 200  # ready without a worker: the queue is for monitoring
+    status = response.get_json()["jobs"]
+    assert (status["workers"], status["waiting"]) == (1, 2)
+    assert 595 < status["oldest_wait_seconds"] < 700
 
 
 def test_unreachable_database_gives_503(tmp_path):
