@@ -124,6 +124,8 @@ def run(upload_id: int):
 
 
 def _progress_page(upload, error=None, code=200):
+    """The upload's import as it stands (queued, done or failed), with ``error`` on top; the
+    layers page if none was asked for."""
     progress = layer_import.import_progress(upload)
     if progress is None:  # never asked for (or imported before imports were jobs)
         if error:
