@@ -236,11 +236,6 @@ class Summary:
     added: int = 0
     removed: int = 0
 
-    def kind_name(self, language: str) -> str:
-        """The layer kind's name in ``language`` (its key if it is no longer configured)."""
-        kind = kind_or_none(self.kind)
-        return kind.name(language) if kind is not None else self.kind
-
     def as_json(self) -> dict:
         """The summary as JSON (for ``ImportUpload.import_result``)."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
