@@ -1,6 +1,7 @@
 """The workspace's map layers: the kinds with their counts, upload of a layer file, its
-report (before anything is stored), import by replacing or appending, removing a layer; and
-the housing offers, managed one by one."""
+report (before anything is stored), import by replacing or appending (queued as a job; its
+progress page shows the result), removing a layer; and the housing offers, managed one by
+one."""
 
 from __future__ import annotations
 
@@ -109,29 +110,42 @@ def preview(upload_id: int):
 
 @bp.post("/datei/<int:upload_id>/importieren")
 def run(upload_id: int):
-    """Import the file's accepted rows, replacing the layer or appending to it."""
+    """Queue the import of the file's accepted rows, replacing the layer or appending to it
+    (a job runs it), and go to its progress page."""
     upload, kind, crs = _upload_and_kind(upload_id, request.form)
-    if upload.imported_at is not None:
-        return _index(_("Diese Datei wurde schon importiert."), 409)
     mode = request.form.get("mode", "")
     try:
-        result = layer_import.import_layer(
-            upload.content,
-            kind,
-            filename=upload.filename,
-            mode=mode,
-            actor=current_user,
-            crs=crs,
-            upload=upload,
-        )
+        layer_import.request_import(upload, kind, mode, crs, current_user)
+    except layer_import.LayerImportRefused as refusal:
+        return _progress_page(upload, str(refusal), 409)
     except layer_import.LayerImportError as error:
         return _report_page(upload, kind, crs, str(error), 422)
+    return redirect(url_for(".progress", upload_id=upload.id), 303)
+
+
+def _progress_page(upload, error=None, code=200):
+    """The upload's import as it stands (queued, done or failed), with ``error`` on top; the
+    layers page if none was asked for."""
+    progress = layer_import.import_progress(upload)
+    if progress is None:  # never asked for (or imported before imports were jobs)
+        if error:
+            return _index(error, code)
+        return redirect(url_for(".index"), 303)
     return render_template(
-        "curation/layer_report.html",
-        result=result,
-        report=result.report,
+        "curation/layer_progress.html",
+        upload=upload,
+        progress=progress,
         labels=layer_import.problem_labels(),
-    )
+        error=error,
+    ), code
+
+
+@bp.get("/datei/<int:upload_id>/stand")
+def progress(upload_id: int):
+    """The requested import: still queued (the page asks again every few seconds), what it
+    stored, or why it failed."""
+    upload = layer_import.get_upload(upload_id) or abort(404)
+    return _progress_page(upload)
 
 
 @bp.post("/<kind>/entfernen")

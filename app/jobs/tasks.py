@@ -6,7 +6,9 @@
 - The scheduled work (:data:`SCHEDULE`, cron times in UTC) calls the same service functions
   as the ``flask`` commands, which stay for runs by hand. Each is idempotent, and at most one
   run of each waits in the queue (its queueing lock).
-- ``imports.run`` runs an employer import a curator asked for (:mod:`app.services.importer`).
+- ``imports.run`` runs an employer import a curator asked for (:mod:`app.services.importer`);
+  ``layers.import`` a map layer import (:mod:`app.services.layer_import`). Both on the queue
+  ``imports``.
 - ``jobs.remove_old`` (daily) deletes failed and cancelled jobs after 30 days.
 """
 
@@ -26,6 +28,7 @@ from app.services import (
     event_feeds,
     freshness,
     importer,
+    layer_import,
     mail,
     registrations,
     retention,
@@ -55,6 +58,14 @@ def run_import(upload_id: int) -> None:
     kept on the upload, which the curator's page shows."""
     with mail_context():
         importer.run_requested_import(upload_id)
+
+
+@QUEUE.task(name=layer_import.IMPORT_TASK, queue="imports")
+def import_layer(upload_id: int) -> None:
+    """Import a layer file into its map layer as the curator asked (up to 50,000 features);
+    a summary of the result (or why not) is kept on the upload, which the curator's page
+    shows."""
+    layer_import.run_requested_import(upload_id)
 
 
 @QUEUE.periodic(cron="*/5 * * * *", periodic_id="mail.sweep")

@@ -860,7 +860,7 @@ def request_import(
         db.session.refresh(upload, with_for_update=True)  # one request at a time per upload
         if upload.imported_at is not None:
             raise ImportRefused(_("Diese Datei wurde schon importiert."))
-        if upload.import_state == QUEUED and not _stale(upload.import_request):
+        if upload.import_state == QUEUED and not is_stale(upload.import_request):
             raise ImportRefused(_("Diese Datei wird schon importiert."))
         upload.import_state, upload.import_result, upload.import_error = QUEUED, None, None
         upload.import_request = {
@@ -903,9 +903,10 @@ def run_requested_import(upload_id: int) -> None:
             raise
 
 
-def _stale(asked: dict | None) -> bool:
+def is_stale(asked: dict | None) -> bool:
     """Whether a queued import was asked for so long ago (:data:`STALE_AFTER`) that its job
-    must have been lost (a worker killed mid-import): it may then be asked for again."""
+    must have been lost (a worker killed mid-import): it may then be asked for again (the
+    employer and the layer imports, :mod:`app.services.layer_import`)."""
     requested = (asked or {}).get("requested_at")
     return requested is None or datetime.fromisoformat(requested) < datetime.now(UTC) - STALE_AFTER
 

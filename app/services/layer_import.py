@@ -6,7 +6,13 @@ without coordinates, points outside the region, duplicates in the file and again
 layer) and only then stored (:func:`import_layer`), replacing the kind's features or adding to
 them, in one transaction with an audit entry. :func:`remove_layer` removes a whole kind.
 Uploads from the workspace are kept between preview and import as an ``ImportUpload`` of kind
-``layer`` (:func:`store_upload`).
+``layer`` (:func:`store_upload`). The curator's import only queues a job
+(:func:`request_import`, the task ``layers.import``); the worker imports
+(:func:`run_requested_import`) and keeps a bounded summary of what it did, or why it did
+nothing, on the upload (the columns of migration 0019), which the curator's progress page
+shows (:func:`import_progress`). Every import raises the map's generation when it commits
+(the triggers of migration 0013), so no cached map answer outlives it, whichever process
+imports.
 """
 
 from __future__ import annotations
@@ -14,16 +20,20 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
+from app import jobs
 from app.extensions import db
+from app.i18n import current_language
 from app.layers import LayerKind, layer_kinds
 from app.models import ImportUpload, LayerFeature, StaffUser
 from app.services import audit, region
+from app.services.importer import DONE, FAILED, QUEUED, is_stale
 from geodata.layer_files import (
     MAX_MEMBERS,
     MAX_ROWS,
@@ -45,6 +55,8 @@ DUPLICATE_METRES = 10.0
 MAX_VALUE_LENGTH = 500
 #: Rows with problems the report lists one by one (the counts are always complete).
 MAX_LISTED_PROBLEMS = 200
+#: The longest feature name a summary keeps for a problem row.
+MAX_SUMMARY_NAME = 120
 REPLACE, APPEND = "replace", "append"
 #: Columns of housing files with the offer's expiry date and address.
 _EXPIRY_COLUMNS = ("expires_on", "ablaufdatum", "gueltig_bis", "gültig_bis", "gültig bis")
@@ -53,6 +65,10 @@ _ADDRESS_COLUMNS = ("address", "adresse", "anschrift")
 
 class LayerImportError(ValueError):
     """The file cannot be imported; the message (plain text) says why."""
+
+
+class LayerImportRefused(LayerImportError):
+    """The upload was imported already, or its import is queued or running."""
 
 
 def in_region(lon: float, lat: float) -> bool:
@@ -176,6 +192,62 @@ class Report:
     @property
     def listed_problems(self) -> list[Problem]:
         return self.problems[:MAX_LISTED_PROBLEMS]
+
+    def summary(self) -> Summary:
+        """What the report page shows: the counts, and the first problem rows."""
+        return Summary(
+            kind=self.kind.key,
+            format=self.format,
+            crs=self.crs,
+            total=self.total,
+            accepted=len(self.accepted),
+            stored=self.stored,
+            counts=dict(self.counts),
+            columns_used=dict(self.columns_used),
+            columns_ignored=list(self.columns_ignored),
+            notes=list(self.notes),
+            problems=[
+                Problem(p.number, p.name[:MAX_SUMMARY_NAME], p.code) for p in self.listed_problems
+            ],
+            problem_count=len(self.problems),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A layer file's report in brief, as its page shows it and a finished import keeps it on
+    the upload (``import_result``): complete counts, but no more than
+    :data:`MAX_LISTED_PROBLEMS` problem rows (a file has up to 50,000). ``mode``, ``added``
+    and ``removed`` say what an import did (None and 0 before one)."""
+
+    kind: str
+    format: str
+    crs: str
+    total: int
+    accepted: int
+    stored: int
+    counts: dict[str, int]
+    columns_used: dict[str, str]
+    columns_ignored: list[str]
+    notes: list[str]
+    problems: list[Problem]
+    problem_count: int
+    mode: str | None = None
+    added: int = 0
+    removed: int = 0
+
+    def as_json(self) -> dict:
+        """The summary as JSON (for ``ImportUpload.import_result``)."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values["problems"] = [[p.number, p.name, p.code] for p in self.problems]
+        return values
+
+    @classmethod
+    def from_json(cls, values: dict) -> Summary:
+        """The summary :meth:`as_json` wrote."""
+        known = {name: values[name] for name in cls.__dataclass_fields__ if name in values}
+        known["problems"] = [Problem(*problem) for problem in values.get("problems", [])]
+        return cls(**known)
 
 
 def _folded(name: str) -> str:
@@ -347,8 +419,10 @@ def import_layer(
 ) -> ImportResult:
     """Check the file and store its accepted rows: ``replace`` the kind's features or
     ``append`` to them (skipping rows already stored), all in one transaction with an audit
-    entry; nothing is stored if anything fails. Raises LayerImportError if the file cannot
-    be read or has no row to import."""
+    entry; nothing is stored if anything fails. With ``upload``, the upload is marked as
+    imported in the same transaction (its content is dropped, its summary kept:
+    :func:`import_progress`). Raises LayerImportError if the file cannot be read or has no
+    row to import."""
     if mode not in (REPLACE, APPEND):
         raise LayerImportError(_("Bitte wählen Sie „Ersetzen“ oder „Ergänzen“."))
     if upload is not None and upload.imported_at is not None:
@@ -385,6 +459,9 @@ def import_layer(
         if upload is not None:  # imported once: its content is no longer kept
             upload.imported_at = func.now()
             upload.content = b""
+            upload.import_state, upload.import_error = DONE, None
+            summary = replace(report.summary(), mode=mode, added=len(values), removed=removed)
+            upload.import_result = summary.as_json()
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -454,6 +531,144 @@ def overview() -> list[KindSummary]:
         )
     }
     return [KindSummary(kind, *rows.get(key, (0, None))) for key, kind in layer_kinds().items()]
+
+
+# --- the import as a job ------------------------------------------------------------------
+
+#: The task that runs a requested layer import (app.jobs.tasks).
+IMPORT_TASK = "layers.import"
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Where a requested layer import stands: ``queued``, ``done`` (with its summary) or
+    ``failed`` (why, in the curator's language); ``kind`` and ``crs`` as asked."""
+
+    state: str
+    kind: str
+    crs: str
+    summary: Summary | None = None
+    error: str | None = None
+
+    def kind_name(self, language: str) -> str:
+        """The requested layer kind's name in ``language`` (its key if unknown)."""
+        kind = kind_or_none(self.kind)
+        return kind.name(language) if kind is not None else self.kind
+
+
+def request_import(
+    upload: ImportUpload, kind_key: str, mode: str, crs: str | None, actor: StaffUser
+) -> None:
+    """Queue the import of the upload into the layer ``kind_key`` (``replace`` or ``append``,
+    the file's coordinates in ``crs`` unless it names its own) by ``actor``: a job runs it
+    (:func:`run_requested_import`) once this commits, in the curator's present language.
+    Commits; the file is not read here.
+
+    Raises :class:`LayerImportRefused` if the upload was imported, or its import is queued
+    (unless that was so long ago that its job must have been lost) or running;
+    LayerImportError for an unknown mode or kind."""
+    if mode not in (REPLACE, APPEND):
+        raise LayerImportError(_("Bitte wählen Sie „Ersetzen“ oder „Ergänzen“."))
+    _kind(kind_key)
+    try:
+        # A running import holds the upload's row: refused at once, no request waits for it.
+        locked = db.session.scalar(
+            select(ImportUpload)
+            .where(ImportUpload.id == upload.id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if locked is not None and locked.imported_at is not None:
+            raise LayerImportRefused(_("Diese Datei wurde schon importiert."))
+        if locked is None or (
+            locked.import_state == QUEUED and not is_stale(locked.import_request)
+        ):
+            raise LayerImportRefused(_("Diese Datei wird schon importiert."))
+        locked.import_state, locked.import_result, locked.import_error = QUEUED, None, None
+        locked.import_request = {
+            "kind": kind_key,
+            "mode": mode,
+            "crs": crs or "",
+            "actor_id": actor.id,
+            "language": current_language(),
+            "requested_at": datetime.now(UTC).isoformat(),
+        }
+        jobs.defer(db.session, IMPORT_TASK, upload_id=locked.id)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def run_requested_import(upload_id: int) -> None:
+    """Run the queued layer import of the upload ``upload_id`` as the curator asked, in their
+    language (the job ``layers.import``), and record on the upload what it did or why it did
+    nothing. The upload's row stays locked until the import commits or rolls back, so a
+    second job for it (a stale import asked for again) waits and then finds it done. An
+    unexpected error is recorded too, then raised (the job fails visibly)."""
+    upload = db.session.get(ImportUpload, upload_id, with_for_update=True)
+    if (
+        upload is None
+        or upload.kind != UPLOAD_KIND
+        or upload.import_state != QUEUED
+        or upload.imported_at is not None
+    ):
+        db.session.rollback()  # deleted meanwhile, or done by another run
+        return
+    asked = upload.import_request
+    actor = db.session.get(StaffUser, asked["actor_id"])
+    with force_locale(asked["language"]):
+        try:
+            if actor is None:
+                raise LayerImportError(
+                    _("Das Konto, das den Import angefordert hat, gibt es nicht mehr.")
+                )
+            import_layer(
+                upload.content,
+                asked["kind"],
+                filename=upload.filename,
+                mode=asked["mode"],
+                actor=actor,
+                crs=asked["crs"] or None,
+                upload=upload,
+            )
+        except LayerImportError as refusal:
+            _record_failure(upload_id, str(refusal))
+        except Exception:
+            _record_failure(
+                upload_id,
+                _("Der Import ist an einem Fehler gescheitert; es wurde nichts importiert."),
+            )
+            raise
+
+
+def _record_failure(upload_id: int, message: str) -> None:
+    """Roll back the import of the upload and mark it as failed, with ``message``, unless it
+    was imported meanwhile."""
+    db.session.rollback()
+    db.session.execute(
+        update(ImportUpload)
+        .where(ImportUpload.id == upload_id, ImportUpload.imported_at.is_(None))
+        .values(import_state=FAILED, import_error=message)
+    )
+    db.session.commit()
+
+
+def import_progress(upload: ImportUpload) -> ImportProgress | None:
+    """Where the upload's requested import stands (None: none was requested)."""
+    if upload.import_state is None:
+        return None
+    asked = upload.import_request or {}
+    summary = None
+    if upload.import_state == DONE and upload.import_result:
+        summary = Summary.from_json(upload.import_result)
+    return ImportProgress(
+        upload.import_state,
+        asked.get("kind", ""),
+        asked.get("crs", ""),
+        summary,
+        upload.import_error,
+    )
 
 
 # --- uploads from the workspace ------------------------------------------------------------

@@ -271,7 +271,8 @@ def test_an_upload_is_imported_only_once(app, client, auth):
 
 def test_the_import_is_a_job_with_a_progress_page(app, client, auth):
     """As in production: the request only queues the import; the worker runs it, and the
-    progress page reloads itself until it shows the new entries."""
+    progress page (asking again in the background, never reloading itself while the import
+    is queued) then shows the new entries."""
     app.config["JOBS_RUN_INLINE"] = False
     auth.login("curator")
     number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
@@ -281,7 +282,11 @@ def test_the_import_is_a_job_with_a_progress_page(app, client, auth):
     assert queued.headers["Location"] == f"/agentur/import/{number}/stand"
     assert imported(app) == {}  # not within the request
     running = client.get(f"/agentur/import/{number}/stand").get_data(as_text=True)
-    assert "Import läuft" in running and '<meta http-equiv="refresh" content="3">' in running
+    assert "Import läuft" in running and "http-equiv" not in running
+    assert 'role="status" data-import-state="queued"' in running
+    assert f'data-poll-url="/agentur/import/{number}/stand"' in running
+    assert 'src="/static/js/import-progress.js' in running
+    assert f'href="/agentur/import/{number}/stand">Jetzt neu laden<' in running
     again = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
     assert again.status_code == 409
     assert "Diese Datei wird schon importiert." in again.get_data(as_text=True)
@@ -292,7 +297,8 @@ def test_the_import_is_a_job_with_a_progress_page(app, client, auth):
         actors = db.session.scalars(select(AuditEntry.actor_id)).all()
         assert len(actors) == 3 and None not in actors
     done = client.get(f"/agentur/import/{number}/stand").get_data(as_text=True)
-    assert "3 Einträge importiert" in done and "http-equiv" not in done
+    assert "3 Einträge importiert" in done and "data-import-state" not in done
+    assert 'src="/static/js/import-progress.js' not in done
 
 
 def test_an_import_queued_long_ago_may_be_asked_again_and_runs_once(app, client, auth):

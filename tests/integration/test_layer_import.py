@@ -1,6 +1,6 @@
 """Layer import: every format on fixtures made here, the report before storing, replace and
-append, removing a layer, hostile files, the workspace pages, the command line and housing
-offers with their expiry."""
+append, removing a layer, hostile files, the workspace pages, the import as a job of the task
+queue (with its progress page), the command line and housing offers with their expiry."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import io
 import json
 import math
 import re
+import threading
+import time
 import zipfile
 from datetime import date, timedelta
 
@@ -16,11 +18,12 @@ import pytest
 from geoalchemy2.shape import to_shape
 from pyproj import Transformer
 from shapely.geometry import Point
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from app import jobs
 from app.extensions import db
-from app.models import AuditEntry, LayerFeature
-from app.services import layer_import
+from app.models import AuditEntry, ImportUpload, LayerFeature
+from app.services import audit, layer_import
 from geodata import layer_files
 from tests.conftest import AuthActions, csrf_token
 
@@ -368,13 +371,18 @@ def test_workspace_upload_preview_and_import(app, client, auth):
     )
     assert refused.status_code == 400
     done = auth.post(
-        f"/agentur/ebenen/datei/{upload_id}/importieren", {"kind": "childcare", "mode": "replace"}
+        f"/agentur/ebenen/datei/{upload_id}/importieren",
+        {"kind": "childcare", "mode": "replace"},
+        follow_redirects=True,
     )
+    # Queued, run (inline in tests) and shown on its progress page.
+    assert done.request.path == f"/agentur/ebenen/datei/{upload_id}/stand"
     assert done.status_code == 200 and "2 Objekte gespeichert" in done.get_data(as_text=True)
     again = auth.post(
         f"/agentur/ebenen/datei/{upload_id}/importieren", {"kind": "childcare", "mode": "append"}
     )
     assert again.status_code == 409
+    assert "Diese Datei wurde schon importiert." in again.get_data(as_text=True)
     with app.app_context():
         assert len(features("childcare")) == 2
     removed = auth.post("/agentur/ebenen/childcare/entfernen", {"confirm": "1"})
@@ -409,6 +417,238 @@ def test_workspace_layer_pages_are_for_staff_only(app, client, make_staff):
     assert response.status_code == 403
     AuthActions(client, make_staff).login("curator")
     assert client.get("/agentur/ebenen/").status_code == 200
+
+
+# --- the import as a job ------------------------------------------------------------------
+
+
+def upload_layer(auth, content: bytes, kind: str = "childcare", name: str = "kitas.geojson"):
+    """Upload a layer file in the workspace; the upload's id."""
+    response = auth.post(
+        "/agentur/ebenen/hochladen",
+        {"kind": kind, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return int(re.search(r"/datei/(\d+)", response.headers["Location"]).group(1))
+
+
+def ask_import(auth, number: int, kind: str = "childcare", mode: str = "replace", **kwargs):
+    return auth.post(
+        f"/agentur/ebenen/datei/{number}/importieren", {"kind": kind, "mode": mode}, **kwargs
+    )
+
+
+def run_worker(app):
+    jobs.run_worker(app, wait=False, queues=("imports",), install_signal_handlers=False)
+
+
+def layer_imports(app) -> list[AuditEntry]:
+    with app.app_context():
+        return db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "layer_import")
+        ).all()
+
+
+def map_generation(app) -> int:
+    with app.app_context():
+        return db.session.scalar(text("SELECT generation FROM map_generation"))
+
+
+def test_the_layer_import_is_a_job_with_a_progress_page(app, client, auth):
+    """As in production: the request only queues the import; the worker stores the
+    features, and the progress page then shows what the import did."""
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_layer(auth, geojson_25832())
+    queued = ask_import(auth, number)
+    assert queued.status_code == 303
+    assert queued.headers["Location"] == f"/agentur/ebenen/datei/{number}/stand"
+    with app.app_context():
+        assert features("childcare") == []  # not within the request
+        job = db.session.execute(
+            text("SELECT task_name, queue_name, args FROM procrastinate_jobs")
+        ).one()
+    assert job == ("layers.import", "imports", {"upload_id": number})
+    running = client.get(f"/agentur/ebenen/datei/{number}/stand")
+    page = running.get_data(as_text=True)
+    assert running.status_code == 200 and "Import läuft" in page
+    assert 'role="status" data-import-state="queued"' in page
+    assert 'src="/static/js/import-progress.js' in page and "http-equiv" not in page
+    assert f'href="/agentur/ebenen/datei/{number}/stand">Jetzt neu laden<' in page
+    again = ask_import(auth, number, mode="append")
+    assert again.status_code == 409
+    assert "Diese Datei wird schon importiert." in again.get_data(as_text=True)
+
+    generation = map_generation(app)
+    run_worker(app)
+    with app.app_context():
+        assert [name for name, *_ in features("childcare")] == [
+            "Kita Regenbogen",
+            "Kita Sonnenschein",
+        ]
+        stored = db.session.get(ImportUpload, number)
+        assert stored.import_state == "done" and stored.content == b""
+    assert map_generation(app) > generation  # no cached map answer outlives the import
+    (entry,) = layer_imports(app)
+    assert entry.actor_id is not None and "2 hinzugefügt, 0 entfernt" in entry.note
+    done = client.get(f"/agentur/ebenen/datei/{number}/stand").get_data(as_text=True)
+    assert "Ebene importiert" in done and "Kinderbetreuung: 2 Objekte gespeichert" in done
+    assert 'id="layer-accepted">2<' in done and "Außerhalb der Region" in done
+    assert "data-import-state" not in done and 'src="/static/js/import-progress.js' not in done
+    assert ask_import(auth, number).status_code == 409
+
+
+def test_a_request_while_the_import_runs_is_refused_at_once(app, client, auth):
+    """The worker holds the upload's row while it imports: a request does not wait for it."""
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_layer(auth, geojson_25832())
+    with app.app_context(), db.engine.connect() as worker:
+        worker.execute(
+            text("SELECT id FROM import_uploads WHERE id = :id FOR UPDATE"), {"id": number}
+        )
+        release = threading.Timer(10, worker.rollback)  # a request that waited would hang
+        release.start()
+        started = time.monotonic()
+        refused = ask_import(auth, number)
+        waited = time.monotonic() - started
+        release.cancel()
+        worker.rollback()
+    assert waited < 5
+    assert refused.status_code == 409
+    assert "Diese Datei wird schon importiert." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(ImportUpload, number).import_state is None
+        assert db.session.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 0
+
+
+def test_the_summary_kept_after_an_import_is_bounded(app, client, auth):
+    outside = "".join(f"Weit weg {n},9.0,{50 + n / 1000:.3f}\n" for n in range(250))
+    content = f"name,lon,lat\nKita Mitte,7.2,51.6\n{outside}".encode()
+    auth.login("curator")
+    number = upload_layer(auth, content, name="kitas.csv")
+    page = ask_import(auth, number, follow_redirects=True).get_data(as_text=True)
+    assert "1 Objekte gespeichert" in page
+    assert "die ersten 200 von 250 Zeilen mit Problemen" in page
+    with app.app_context():
+        kept = db.session.get(ImportUpload, number).import_result
+    assert kept["counts"]["outside_region"] == 250 and kept["problem_count"] == 250
+    assert len(kept["problems"]) == layer_import.MAX_LISTED_PROBLEMS
+    assert kept["problems"][0] == [3, "Weit weg 0", "outside_region"]
+    assert (kept["mode"], kept["added"], kept["removed"]) == ("replace", 1, 0)
+
+
+def test_a_layer_import_queued_long_ago_may_be_asked_again_and_runs_once(app, client, auth):
+    """Its job may have been lost (a worker killed mid-import): after half an hour a new
+    request is taken; if both jobs run after all, the file is imported once."""
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_layer(auth, geojson_25832())
+    assert ask_import(auth, number, mode="append").status_code == 303
+    with app.app_context():
+        db.session.execute(
+            text(
+                "UPDATE import_uploads SET import_request = jsonb_set(import_request,"
+                " '{requested_at}', to_jsonb((now() - interval '31 minutes')::text))"
+            )
+        )
+        db.session.commit()
+    assert ask_import(auth, number, mode="append").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 2
+    run_worker(app)
+    assert len(layer_imports(app)) == 1
+    with app.app_context():
+        assert len(features("childcare")) == 2
+        assert db.session.get(ImportUpload, number).import_state == "done"
+
+
+def test_a_failed_layer_import_says_why_in_the_curators_language_and_may_be_asked_again(
+    app, client, auth
+):
+    auth.login("curator")
+    number = upload_layer(auth, b"name,lon,lat\nWeit weg,9.0,50.0\n", name="kitas.csv")
+    failed = auth.post(
+        f"/agentur/ebenen/datei/{number}/importieren?lang=en",
+        {"kind": "childcare", "mode": "replace"},
+        follow_redirects=True,
+    )
+    page = failed.get_data(as_text=True)
+    assert failed.status_code == 200 and "Import failed" in page
+    assert 'id="layer-import-error">The file has no row that can be imported.<' in page
+    back = f'href="/agentur/ebenen/datei/{number}?kind=childcare"'
+    assert back in page and 'href="/agentur/ebenen/"' in page
+    assert client.get(f"/agentur/ebenen/datei/{number}?kind=childcare").status_code == 200
+    with app.app_context():
+        assert db.session.get(ImportUpload, number).import_state == "failed"
+        assert features("childcare") == []
+    assert layer_imports(app) == []
+    assert ask_import(auth, number).status_code == 303  # asked again (and refused again)
+
+
+def test_a_layer_import_whose_account_was_deleted_meanwhile_fails_clearly(
+    app, client, auth, make_staff
+):
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_layer(auth, geojson_25832())
+    auth.logout()
+    auth.login("admin")  # another account asks for the import, and is deleted before it runs
+    assert ask_import(auth, number).status_code == 303
+    with app.app_context():
+        db.session.execute(text("DELETE FROM staff_users WHERE email = 'admin@agentur.test'"))
+        db.session.commit()
+    run_worker(app)
+    with app.app_context():
+        upload = db.session.get(ImportUpload, number)
+        assert upload.import_state == "failed" and upload.imported_at is None
+        assert upload.import_error == (
+            "Das Konto, das den Import angefordert hat, gibt es nicht mehr."
+        )
+        assert features("childcare") == []
+    assert layer_imports(app) == []
+
+
+def test_an_unexpected_error_fails_the_layer_job_and_says_so(app, client, auth, monkeypatch):
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_layer(auth, geojson_25832())
+    ask_import(auth, number)
+    monkeypatch.setattr(audit, "record", lambda *args, **kwargs: 1 / 0)
+    run_worker(app)
+    page = client.get(f"/agentur/ebenen/datei/{number}/stand").get_data(as_text=True)
+    assert "Import fehlgeschlagen" in page
+    assert "Der Import ist an einem Fehler gescheitert; es wurde nichts importiert." in page
+    with app.app_context():
+        assert features("childcare") == []
+        status = db.session.scalar(
+            text("SELECT status::text FROM procrastinate_jobs WHERE task_name = 'layers.import'")
+        )
+    assert status == "failed"  # kept for a look
+
+
+def test_the_layer_progress_page_is_for_curators_only(app, client, auth, make_staff):
+    auth.login("curator")
+    number = upload_layer(auth, geojson_25832())
+    employer_upload = auth.post(
+        "/agentur/import",
+        {"file": (io.BytesIO(b"Firma;PLZ\nBackstube;45657\n"), "firmen.csv")},
+        content_type="multipart/form-data",
+    )
+    employer_number = int(employer_upload.headers["Location"].rsplit("/", 1)[1])
+    # Not asked for yet: the layers page; no layer upload of that id (an employer file): 404.
+    assert client.get(f"/agentur/ebenen/datei/{number}/stand").status_code == 303
+    assert client.get(f"/agentur/ebenen/datei/{employer_number}/stand").status_code == 404
+    assert client.get("/agentur/ebenen/datei/999999/stand").status_code == 404
+    assert ask_import(auth, number).status_code == 303
+    auth.logout()
+    assert client.get(f"/agentur/ebenen/datei/{number}/stand").status_code == 403
+    assert ask_import(auth, number).status_code == 403
+    assert AuthActions(client, make_staff).login("partner").status_code == 302  # signed in
+    assert client.get(f"/agentur/ebenen/datei/{number}/stand").status_code == 403
+    assert ask_import(auth, number).status_code == 403
+    assert len(layer_imports(app)) == 1
 
 
 # --- command line -------------------------------------------------------------------------
