@@ -18,8 +18,10 @@ defers the periodic tasks, which makes it the one scheduler (no cron, no timers)
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
+import threading
 from typing import Any
 
 import procrastinate
@@ -162,7 +164,21 @@ def run_worker(
     app's context), and defers the periodic tasks when they are due. With ``wait`` it runs
     until stopped (SIGINT/SIGTERM); without, it stops once no job is left to do.
     Succeeded jobs are deleted; failed ones are kept (``procrastinate_jobs``, status
-    ``failed``) until the daily clean-up removes them after a month."""
+    ``failed``) until the daily clean-up removes them after a month.
+
+    The worker runs on ``asyncio.run``, which cannot nest: called from a thread that runs an
+    event loop already (Playwright's sync API does, in the tests), it runs in a thread of its
+    own (without signal handlers, which only the main thread may install) and this waits."""
+    if _event_loop_running():
+        _run_in_thread(
+            run_worker,
+            flask_app,
+            wait=wait,
+            concurrency=concurrency,
+            queues=queues,
+            install_signal_handlers=False,
+        )
+        return
     init_app(flask_app)
 
     def in_app_context(call_next, context, worker):
@@ -183,3 +199,29 @@ def run_worker(
             task_middleware=[in_app_context],
             install_signal_handlers=install_signal_handlers,
         )
+
+
+def _event_loop_running() -> bool:
+    """Whether this thread runs an asyncio event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _run_in_thread(function, *args, **kwargs) -> None:
+    """Call ``function`` in a new thread and wait for it; raise what it raised."""
+    raised: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            function(*args, **kwargs)
+        except BaseException as error:  # handed to the caller's thread
+            raised.append(error)
+
+    thread = threading.Thread(target=call, name="jobs-worker")
+    thread.start()
+    thread.join()
+    if raised:
+        raise raised[0]
