@@ -35,6 +35,7 @@ from app.models import ImportUpload, LayerFeature, StaffUser
 from app.services import audit, region
 from app.services.importer import DONE, FAILED, QUEUED, is_stale
 from geodata.layer_files import (
+    COORDINATE_COLUMNS,
     MAX_MEMBERS,
     MAX_ROWS,
     NAME_COLUMNS,
@@ -356,7 +357,8 @@ def _stored_points(kind: str, names: set[str]) -> dict[str, list[tuple[float, fl
 
 
 def _column_use(kind: LayerKind, columns) -> tuple[dict[str, str], list[str]]:
-    """{field key: file column} for the kind's fields, and the file's other columns."""
+    """{field key: file column} for the kind's fields, and the file's other columns (neither a
+    field, nor the name, nor the coordinates)."""
     used: dict[str, str] = {}
     for layer_field in kind.fields:
         for candidate in (
@@ -373,7 +375,10 @@ def _column_use(kind: LayerKind, columns) -> tuple[dict[str, str], list[str]]:
             if column:
                 used[key] = column
     name_column = next((c for c in NAME_COLUMNS if c in columns), None)
-    taken = {*used.values(), name_column}
+    # A table's coordinate columns (the first pair found, as the reader takes it) make the
+    # position: they are used, not ignored.
+    position = next((pair for pair in COORDINATE_COLUMNS if set(pair) <= set(columns)), ())
+    taken = {*used.values(), name_column, *position}
     ignored = [c for c in columns if c not in taken]
     return used, ignored
 

@@ -161,6 +161,8 @@ def test_csv_with_a_broken_row_reports_it_and_imports_the_rest(app):
     with app.app_context():
         report = layer_import.check(content, "childcare", crs="EPSG:25832")
         assert [r.name for r in report.accepted] == ["Kita A"]
+        # The coordinates make the position: not among the columns left out.
+        assert (report.columns_used, report.columns_ignored) == ({"operator": "träger"}, [])
         assert {p.number: p.code for p in report.problems} == {
             3: "no_coordinates",
             4: "coordinates",
