@@ -856,21 +856,41 @@ def request_import(
     """
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}")
+    asked = {"mapping": dict(mapping), "status": status, "actor_id": actor.id}
+    queue_upload_import(upload, IMPORT_TASK, asked, ImportRefused)
+
+
+def queue_upload_import(
+    upload: ImportUpload, task: str, asked: dict, refused: type[Exception]
+) -> None:
+    """Queue the job ``task`` for the upload's import, keeping ``asked`` (what the curator
+    asked for), their language and the time on the upload; the job runs once this commits.
+    Commits. Shared by the employer and the layer import.
+
+    Raises ``refused`` (with the reason) if the upload was imported, or its import is queued
+    (unless so long ago that its job must have been lost) or running: a running import holds
+    the upload's row, so the request is refused at once instead of waiting for it.
+    """
     try:
-        db.session.refresh(upload, with_for_update=True)  # one request at a time per upload
-        if upload.imported_at is not None:
-            raise ImportRefused(_("Diese Datei wurde schon importiert."))
-        if upload.import_state == QUEUED and not is_stale(upload.import_request):
-            raise ImportRefused(_("Diese Datei wird schon importiert."))
-        upload.import_state, upload.import_result, upload.import_error = QUEUED, None, None
-        upload.import_request = {
-            "mapping": dict(mapping),
-            "status": status,
-            "actor_id": actor.id,
+        locked = db.session.scalar(
+            select(ImportUpload)
+            .where(ImportUpload.id == upload.id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if locked is not None and locked.imported_at is not None:
+            raise refused(_("Diese Datei wurde schon importiert."))
+        if locked is None or (
+            locked.import_state == QUEUED and not is_stale(locked.import_request)
+        ):
+            raise refused(_("Diese Datei wird schon importiert."))
+        locked.import_state, locked.import_result, locked.import_error = QUEUED, None, None
+        locked.import_request = {
+            **asked,
             "language": current_language(),
             "requested_at": datetime.now(UTC).isoformat(),
         }
-        jobs.defer(db.session, IMPORT_TASK, upload_id=upload.id)
+        jobs.defer(db.session, task, upload_id=locked.id)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -21,19 +21,17 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select, update
 
-from app import jobs
 from app.extensions import db
-from app.i18n import current_language
 from app.layers import LayerKind, layer_kinds
 from app.models import ImportUpload, LayerFeature, StaffUser
 from app.services import audit, region
-from app.services.importer import DONE, FAILED, QUEUED, is_stale
+from app.services.importer import DONE, FAILED, QUEUED, queue_upload_import
 from geodata.layer_files import (
     COORDINATE_COLUMNS,
     MAX_MEMBERS,
@@ -575,34 +573,8 @@ def request_import(
     if mode not in (REPLACE, APPEND):
         raise LayerImportError(_("Bitte wählen Sie „Ersetzen“ oder „Ergänzen“."))
     _kind(kind_key)
-    try:
-        # A running import holds the upload's row: refused at once, no request waits for it.
-        locked = db.session.scalar(
-            select(ImportUpload)
-            .where(ImportUpload.id == upload.id)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
-        if locked is not None and locked.imported_at is not None:
-            raise LayerImportRefused(_("Diese Datei wurde schon importiert."))
-        if locked is None or (
-            locked.import_state == QUEUED and not is_stale(locked.import_request)
-        ):
-            raise LayerImportRefused(_("Diese Datei wird schon importiert."))
-        locked.import_state, locked.import_result, locked.import_error = QUEUED, None, None
-        locked.import_request = {
-            "kind": kind_key,
-            "mode": mode,
-            "crs": crs or "",
-            "actor_id": actor.id,
-            "language": current_language(),
-            "requested_at": datetime.now(UTC).isoformat(),
-        }
-        jobs.defer(db.session, IMPORT_TASK, upload_id=locked.id)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    asked = {"kind": kind_key, "mode": mode, "crs": crs or "", "actor_id": actor.id}
+    queue_upload_import(upload, IMPORT_TASK, asked, LayerImportRefused)
 
 
 def run_requested_import(upload_id: int) -> None:

@@ -3,6 +3,8 @@
 import io
 import json
 import re
+import threading
+import time
 
 import geopandas as gpd
 import pytest
@@ -267,6 +269,31 @@ def test_an_upload_is_imported_only_once(app, client, auth):
     second = upload_id(upload(auth, GOOD_AND_BAD.encode()))
     report = auth.post(f"/agentur/import/{second}/pruefen", form_of(mapping)).get_data(as_text=True)
     assert "Die Kennung „A-1“ wurde schon importiert (Eintrag „Bäckerei Sonnenschein“)." in report
+
+
+def test_a_request_while_the_import_runs_is_refused_at_once(app, client, auth):
+    """A running import holds the upload's row: another request does not wait for it."""
+    app.config["JOBS_RUN_INLINE"] = False
+    auth.login("curator")
+    number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
+    mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
+    with app.app_context(), db.engine.connect() as worker:
+        worker.execute(
+            text("SELECT id FROM import_uploads WHERE id = :id FOR UPDATE"), {"id": number}
+        )
+        release = threading.Timer(10, worker.rollback)  # a request that waited would hang
+        release.start()
+        started = time.monotonic()
+        refused = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
+        waited = time.monotonic() - started
+        release.cancel()
+        worker.rollback()
+    assert waited < 5
+    assert refused.status_code == 409
+    assert "Diese Datei wird schon importiert." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(ImportUpload, number).import_state is None
+        assert db.session.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 0
 
 
 def test_the_import_is_a_job_with_a_progress_page(app, client, auth):
