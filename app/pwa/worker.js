@@ -98,11 +98,20 @@ const inWorker = typeof ServiceWorkerGlobalScope !== "undefined" && self instanc
 // The clients whose page came from the cache (they ask on load, see app-shell.js).
 const servedFromCache = new Set();
 
+// Whether this worker is still the registration's active one: once a newer version takes
+// over (before its activation deletes the old caches), it is not. (Browsers without
+// ServiceWorkerGlobalScope.serviceWorker rely on the cache check alone.)
+function isCurrent() {
+  return !self.serviceWorker || self.registration.active === self.serviceWorker;
+}
+
 // A cache of this version to write into, or null once a newer version has taken over and
 // deleted it: a request still finishing in this (old) worker must not create it again. Every
-// cache of a version is created when the version installs.
+// cache of a version is created when the version installs; caches.open is called right after
+// the last check, with nothing awaited between.
 async function writable(cacheName) {
-  return (await caches.has(cacheName)) ? caches.open(cacheName) : null;
+  if (!isCurrent() || !(await caches.has(cacheName)) || !isCurrent()) return null;
+  return caches.open(cacheName);
 }
 
 async function trim(cacheName, limit) {

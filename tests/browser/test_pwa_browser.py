@@ -368,7 +368,8 @@ def test_a_new_version_waits_until_the_user_reloads(app, page, live_server, know
             "(old) => caches.keys().then((names) => !names.some((n) => n.includes(old)))",
             arg=old,
         )
-        assert all("0123456789abcdef" in name for name in page.evaluate("caches.keys()"))
+        names = page.evaluate("caches.keys()")
+        assert all("0123456789abcdef" in name for name in names), names
         assert page.locator("#update-notice").count() == 0
     finally:
         app.extensions["pwa_version"] = old
