@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Event, EventStatus
+from tests.browser.navigation import new_document
 from tests.browser.test_accessibility import axe_violations
 from tests.conftest import STAFF_PASSWORD, default_start
 
@@ -21,7 +22,7 @@ def sign_in_with_keyboard(page, live_server, email, path="/agentur/veranstaltung
     page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(STAFF_PASSWORD)
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press("Enter")
     assert page.url.endswith(path)
 
@@ -37,7 +38,7 @@ def test_partner_creates_an_event_and_sees_it_in_the_list(page, live_server, par
     sign_in_with_keyboard(page, live_server, partner)
     assert page.get_by_role("heading", name="Veranstaltungen").is_visible()
     page.get_by_role("link", name="Neue Veranstaltung").focus()
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press("Enter")
     assert axe_violations(page) == []
     day = default_start(21).date()

@@ -34,6 +34,7 @@ from app.models import Company, Event, JobAlert
 from app.services import alerts, registrations
 from app.services import questionnaire as questionnaire_service
 from tests.browser.conftest import PNG_1X1, serving
+from tests.browser.navigation import new_document
 from tests.browser.test_accessibility import axe_violations
 from tests.conftest import (
     TILE_URL,
@@ -258,7 +259,7 @@ def test_the_language_cookie_comes_only_with_the_visitors_choice(live_server, ta
     page.goto(f"{live_server}/ueber")
     assert not [c for c in page.context.cookies() if c["name"] == "lang"]
     page.select_option("#site-language", "en")
-    with page.expect_navigation():
+    with new_document(page):
         page.locator(".language-submit").click()
     assert page.locator("html").get_attribute("lang") == "en"
     [cookie] = [c for c in page.context.cookies() if c["name"] == "lang"]

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from app.extensions import db
 from app.models import JobAlert
 from app.services import alerts
+from tests.browser.navigation import new_document
 from tests.browser.test_accessibility import axe_violations
 
 pytestmark = pytest.mark.browser
@@ -86,7 +87,7 @@ def test_subscribing_from_the_map_stores_the_maps_search(page, live_server, app,
 
     page.fill("#alert-email", "alex@example.org")
     page.check("#alert-consent")
-    with page.expect_navigation():
+    with new_document(page):
         page.click("#alert-submit")
     assert urlsplit(page.url).path == "/suchauftrag/gesendet"
     assert page.locator("h1").text_content() == "Bitte prüfen Sie Ihre E-Mails"
@@ -113,7 +114,7 @@ def test_a_change_link_saves_the_maps_search_onto_the_same_alert(page, live_serv
     assert "suchauftrag" not in page.url  # the token left the address bar
     page.select_option("#f-sector", "C")
     wait_loaded(page, 2)
-    with page.expect_navigation():
+    with new_document(page):
         page.click("#alert-submit")
     assert "Ihr Suchauftrag hat jetzt diese Suche" in page.locator("main").text_content()
     (changed,) = stored(app)
@@ -144,7 +145,7 @@ def test_the_alert_and_privacy_pages_have_no_wcag_violations(page, live_server, 
 def test_the_form_with_errors_has_no_wcag_violations_and_keeps_the_input(page, live_server, app):
     page.goto(f"{live_server}/suchauftrag?sector=F")
     page.fill("#a-email", "keine-adresse")
-    with page.expect_navigation():
+    with new_document(page):
         page.click("#a-submit")
     assert page.locator("#a-errors").is_visible()
     assert page.input_value("#a-email") == "keine-adresse"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Company, CompanyStatus
+from tests.browser.navigation import new_document
 from tests.browser.test_accessibility import axe_violations, tab_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_drafts")]
@@ -25,7 +26,7 @@ def type_into(page, selector: str, text: str) -> None:
 def press_on(page, selector: str, key: str = "Enter") -> None:
     """Tab to a submit button and press ``key``; wait for the page it leads to."""
     tab_to(page, selector)
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press(key)
 
 

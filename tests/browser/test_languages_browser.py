@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.navigation import new_document
 from tests.browser.test_accessibility import axe_violations
 from tests.browser.test_start_page_browser import open_map, wait_loaded
 from tests.fixtures import EMPLOYERS
@@ -67,7 +68,7 @@ def test_the_switch_works_with_the_keyboard_and_keeps_the_search(page, live_serv
     assert page.locator("#site-language").input_value() == "uk"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "language-submit"
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press("Enter")
     wait_loaded(page, 1)
     assert page.locator("html").get_attribute("lang") == "uk"

@@ -7,6 +7,7 @@ import time
 import pyotp
 import pytest
 
+from tests.browser.navigation import new_document
 from tests.browser.test_accessibility import axe_violations
 from tests.conftest import STAFF_PASSWORD
 
@@ -23,7 +24,7 @@ def type_into(page, selector, text):
 
 def press_enter_on(page, locator):
     locator.focus()
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press("Enter")
 
 
@@ -32,7 +33,7 @@ def sign_in_with_password(page, live_server, email):
     type_into(page, "#login-email", email)
     page.keyboard.press("Tab")
     page.keyboard.type(STAFF_PASSWORD)
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press("Enter")
 
 
@@ -51,7 +52,7 @@ def test_enrol_and_sign_in_with_the_keyboard(page, live_server, curator):
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     totp = pyotp.TOTP(secret)
     type_into(page, "#enrol-code", totp.now())
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press("Enter")
     assert page.get_by_role("heading", name="Der zweite Faktor ist eingerichtet").is_visible()
     codes = page.locator(".recovery-codes code").all_inner_texts()
@@ -65,7 +66,7 @@ def test_enrol_and_sign_in_with_the_keyboard(page, live_server, curator):
     assert page.evaluate("document.activeElement.id") == "login-code"  # ready to type
     assert axe_violations(page) == []
     page.keyboard.type(totp.at(time.time() + 30))
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press("Enter")
     assert page.url.endswith("/agentur/")
     assert page.get_by_role("heading", name="Übersicht").is_visible()
@@ -75,7 +76,7 @@ def test_a_wrong_code_is_announced(page, live_server, curator, app):
     sign_in_with_password(page, live_server, curator)
     page.goto(f"{live_server}/agentur/konto/sicherheit/zweiter-faktor")
     type_into(page, "#enrol-code", "000000")
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press("Enter")
     assert page.get_by_role("alert").inner_text().startswith("Der Code stimmt nicht")
     assert page.locator("#enrol-code").get_attribute("aria-invalid") == "true"

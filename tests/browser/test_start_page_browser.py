@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.models import CompanyStatus
+from tests.browser.navigation import new_document
 from tests.conftest import TILE_URL
 from tests.fixtures import EMPLOYERS
 
@@ -156,7 +157,7 @@ def test_detail_page_and_back_to_the_search(page, live_server, known):
 def test_switch_to_english(page, live_server, known):
     open_map(page, live_server)
     page.select_option("#site-language", "en")
-    with page.expect_navigation():
+    with new_document(page):
         page.locator(".language-submit").click()
     wait_loaded(page, 1)
     assert page.locator("html").get_attribute("lang") == "en"

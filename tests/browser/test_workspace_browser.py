@@ -7,6 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import ChangeRequest, Company, CompanyStatus
+from tests.browser.navigation import new_document
 from tests.browser.test_accessibility import axe_violations
 from tests.conftest import STAFF_PASSWORD
 
@@ -42,7 +43,7 @@ def sign_in_with_keyboard(page, live_server, email):
     page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(STAFF_PASSWORD)
-    with page.expect_navigation():
+    with new_document(page):
         page.keyboard.press("Enter")
     assert page.url.endswith("/agentur/pruefen")
     assert page.get_by_role("heading", name="Zu prüfen").is_visible()
