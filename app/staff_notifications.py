@@ -14,6 +14,8 @@ from app.models import StaffUser
 from app.notifications import absolute_url
 from app.services.mail import Mail
 
+#: Where a curator checks an event's text (the events workspace's edit page).
+EVENT_EDIT_ENDPOINT = "events_admin.edit"
 #: What a staff member is told changed on their account (audit actions of the change).
 SECURITY_CHANGES = {
     "password_changed": lambda: _("Das Passwort Ihres Kontos wurde geändert."),
@@ -46,9 +48,12 @@ def security_mail(user: StaffUser, change: str) -> Mail:
     return Mail(user.email, subject, body)
 
 
-def entry_erased_mail(recipient: StaffUser, entry_id: int) -> Mail:
+def entry_erased_mail(
+    recipient: StaffUser, entry_id: int, events_naming: tuple[int, ...] = ()
+) -> Mail:
     """Tell a curator (in German, the agency's language) that a business had its entry erased:
-    the entry's number only, no personal data."""
+    the entry's number only, no personal data, and links to the agency's events whose text
+    still names the business (to be checked by hand)."""
     with force_locale(DEFAULT_LANGUAGE):
         subject = _("Ein Eintrag wurde auf Wunsch des Betriebs gelöscht")
         body = render_template(
@@ -56,5 +61,8 @@ def entry_erased_mail(recipient: StaffUser, entry_id: int) -> Mail:
             recipient=recipient,
             entry_id=entry_id,
             link=absolute_url("curation.audit_log"),
+            events=[
+                absolute_url(EVENT_EDIT_ENDPOINT, event_id=event_id) for event_id in events_naming
+            ],
         )
     return Mail(recipient.email, subject, body)

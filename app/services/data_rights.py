@@ -11,20 +11,26 @@ never renamed within a version; new keys may be added.
   with them their classifications, apprenticeships, certificates, event links, drafts and
   change requests (foreign keys, ``ON DELETE CASCADE``);
 - the registrations for events made with the entry's e-mail addresses (cancelled, personal
-  fields emptied: :func:`app.services.registrations.erase_by_addresses`);
+  fields emptied: :func:`app.services.registrations.erase_by_addresses`) and the job alerts
+  of those addresses; an event's contact address that is one of them is emptied;
 - the mails to those addresses from the outbox, and the text of any other recorded mail that
   names the business (its name, e-mail or phone);
 - the details of the audit log's lines about it (name, values before and after, note: the
   line keeps what was done when, by whom, and the entry's bare number, "#42", in place of
-  its name), and the notes of other lines that name it;
+  its name), and the notes and values of other lines that name it;
 - the cached geocoding answer for its address and the cached map answers.
+
+An e-mail address or phone number that another entry also gives (a shared office, a
+consultant's address) is that entry's contact data too: it is neither looked for nor erased,
+and the registrations, job alerts and mails of a shared address stay.
 
 It keeps the consent records as proof, without the link to the entry (``erased_at``,
 ``erased_entry_id``), writes one anonymous audit line ("erase", the entry's number only) and
-tells the agency's curators by mail (the entry's number only). Deleting the entry raises the
-map generation when the transaction commits (the triggers of migration 0013, as for every
-change to an entry), so no map answer, snapshot or cache shows it afterwards; its links stop
-working because the entry they name is gone.
+tells the agency's curators by mail (the entry's number only, and links to the events whose
+title or description still names the business: the agency's own texts, which it checks).
+Deleting the entry raises the map generation when the transaction commits (the triggers of
+migration 0013, as for every change to an entry), so no map answer, snapshot or cache shows it
+afterwards; its links stop working because the entry they name is gone.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import Text, cast, delete, func, or_, select, text, update
 
 from app.extensions import db
 from app.models import (
@@ -44,6 +50,7 @@ from app.models import (
     Event,
     EventRegistration,
     GeocodeCache,
+    JobAlert,
     OutboxMessage,
     QuestionnaireDraft,
     StaffRole,
@@ -172,7 +179,8 @@ def export(company: Company) -> dict:
     text repeats the entry's data and carries personal links (edit, confirm) that should not
     end up in a downloaded file. Events are the ones the entry is linked to, without their
     registrations (those are other people's data); ``event_registrations`` are the ones made
-    with the entry's own e-mail addresses. Audit lines name the kind of actor, not staff.
+    with the entry's own e-mail addresses, and ``job_alerts`` the job alerts of those
+    addresses. Audit lines name the kind of actor, not staff.
     """
     entries = [company, *_merged_into(company)]
     ids = [entry.id for entry in entries]
@@ -208,6 +216,15 @@ def export(company: Company) -> dict:
         select(AuditEntry)
         .where(AuditEntry.company_id.in_(ids))
         .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    alerts = (
+        db.session.scalars(
+            select(JobAlert)
+            .where(func.lower(JobAlert.email).in_(sorted(addresses)))
+            .order_by(JobAlert.id)
+        )
+        if addresses
+        else []
     )
     mails = (
         db.session.scalars(
@@ -289,6 +306,20 @@ def export(company: Company) -> dict:
             }
             for row in registrations_made
         ],
+        "job_alerts": [
+            {
+                "id": row.id,
+                "email": row.email,
+                "search": row.filter_query,
+                "language": row.language,
+                "consent_version": row.consent_version,
+                "consent_at": _iso(row.consent_at),
+                "created_at": _iso(row.created_at),
+                "confirmed_at": _iso(row.confirmed_at),
+                "last_sent_at": _iso(row.last_sent_at),
+            }
+            for row in alerts
+        ],
         "audit_log": [
             {
                 "at": _iso(row.at),
@@ -330,8 +361,11 @@ class Erasure:
     entry_id: int
     merged_entries: int
     registrations: int
+    job_alerts: int
     mails: int
     consent_records: int
+    #: The events whose title or description still names the business (told to curators).
+    events_naming: tuple[int, ...] = ()
 
 
 def _lock(company_id: int) -> Company:
@@ -345,15 +379,27 @@ def _lock(company_id: int) -> Company:
     return company
 
 
-def _traces(entries: list[Company], addresses: set[str]) -> list[str]:
+def _shared_contacts(ids: list[int]) -> set[str]:
+    """The e-mail addresses and phone numbers (lower case) that entries other than ``ids``
+    give: another business's contact data, which an erasure leaves alone."""
+    rows = db.session.execute(
+        select(Company.email, Company.contact_email, Company.phone).where(Company.id.not_in(ids))
+    )
+    return {value.strip().lower() for row in rows for value in row if value and value.strip()}
+
+
+def _traces(entries: list[Company], addresses: set[str], shared: set[str]) -> list[str]:
     """What identifies the business in free text elsewhere: its names, e-mail addresses and
-    phone numbers (each at least :data:`MIN_SEARCH_LENGTH` characters)."""
+    phone numbers (each at least :data:`MIN_SEARCH_LENGTH` characters), without the contact
+    data another entry shares."""
     values = set(addresses)
     for company in entries:
         values.update(
             value.strip() for value in (company.name, company.phone, company.contact_name)
         )
-    return sorted(value for value in values if len(value) >= MIN_SEARCH_LENGTH)
+    return sorted(
+        value for value in values if len(value) >= MIN_SEARCH_LENGTH and value.lower() not in shared
+    )
 
 
 def _containing(column, traces: list[str]):
@@ -373,11 +419,38 @@ def erase(entry_id: int) -> Erasure:
         _lock(row.id)
     entries = [company, *merged]
     ids = [entry.id for entry in entries]
-    addresses = addresses_of(entries)
-    traces = _traces(entries, addresses)
+    shared = _shared_contacts(ids)
+    addresses = addresses_of(entries) - shared
+    traces = _traces(entries, addresses, shared)
     addresses_list = sorted(addresses)
 
     erased_registrations = registrations.erase_by_addresses(addresses)
+    alerts = 0
+    if addresses:
+        alerts = db.session.execute(
+            delete(JobAlert)
+            .where(func.lower(JobAlert.email).in_(addresses_list))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.execute(
+            update(Event)
+            .where(func.lower(Event.contact_email).in_(addresses_list))
+            .values(contact_email="")
+            .execution_options(synchronize_session=False)
+        )
+    events_naming = (
+        tuple(
+            db.session.scalars(
+                select(Event.id)
+                .where(
+                    or_(_containing(Event.title, traces), _containing(Event.description, traces))
+                )
+                .order_by(Event.id)
+            )
+        )
+        if traces
+        else ()
+    )
 
     mails = 0
     if addresses:
@@ -430,6 +503,14 @@ def erase(entry_id: int) -> Erasure:
                 .values({column: ""})
                 .execution_options(synchronize_session=False)
             )
+        # Other lines' values that name it (an event's contact address, say).
+        for column in (AuditEntry.before, AuditEntry.after):
+            db.session.execute(
+                update(AuditEntry)
+                .where(_containing(cast(column, Text), traces))
+                .values({column: None})
+                .execution_options(synchronize_session=False)
+            )
 
     keys = [geocoding.cache_key(e.street, e.house_number, e.postal_code, e.town) for e in entries]
     db.session.execute(delete(GeocodeCache).where(GeocodeCache.query.in_(keys)))
@@ -454,9 +535,16 @@ def erase(entry_id: int) -> Erasure:
     line = audit.record(ERASE_ACTION, None, actor=None, actor_label=audit.OWNER)
     line.company_name = number(entry_id)
     for curator in _curators():
-        mail.queue(mail.compose(MAIL_KIND, recipient=curator, entry_id=entry_id), purpose=MAIL_KIND)
+        mail.queue(
+            mail.compose(
+                MAIL_KIND, recipient=curator, entry_id=entry_id, events_naming=events_naming
+            ),
+            purpose=MAIL_KIND,
+        )
     db.session.commit()
-    return Erasure(entry_id, len(merged), erased_registrations, mails, consents)
+    return Erasure(
+        entry_id, len(merged), erased_registrations, alerts, mails, consents, events_naming
+    )
 
 
 def _curators() -> list[StaffUser]:

@@ -17,8 +17,10 @@ from app.models import (
     Company,
     CompanyStatus,
     ConsentRecord,
+    Event,
     EventRegistration,
     GeocodeCache,
+    JobAlert,
     OutboxMessage,
     QuestionnaireDraft,
     RegistrationStatus,
@@ -63,8 +65,8 @@ def business(app, make_company, make_event, make_staff):
         NAME, status=CompanyStatus.ARCHIVED, phone=PHONE, email=EMAIL, slug="quantelbau-alt"
     )
     other_id = make_company(OTHER_NAME, email=OTHER_EMAIL, contact_email=OTHER_EMAIL)
-    event_id = make_event("Infoabend Feinmechanik")
-    other_event_id = make_event("Sprechstunde Ausbildung")
+    event_id = make_event("Infoabend Feinmechanik", contact_email=EMAIL)
+    other_event_id = make_event("Sprechstunde Ausbildung", contact_email="info@jobcenter.example")
     with app.test_request_context():
         db.session.execute(
             update(Company).where(Company.id == duplicate_id).values(merged_into_id=entry_id)
@@ -98,6 +100,20 @@ def business(app, make_company, make_event, make_staff):
                     name="Otto Andere",
                     email=OTHER_EMAIL,
                     consent_version="v1",
+                ),
+            ]
+        )
+        # A job alert of the business's address, and another one's.
+        db.session.add_all(
+            [
+                JobAlert(
+                    email=CONTACT_EMAIL,
+                    filter_query="sector=C",
+                    filter_key="c",
+                    consent_version="v1",
+                ),
+                JobAlert(
+                    email=OTHER_EMAIL, filter_query="sector=F", filter_key="f", consent_version="v1"
                 ),
             ]
         )
@@ -251,6 +267,9 @@ def test_export_holds_the_entrys_data_and_nothing_of_another(app, client, busine
     assert data["change_requests"][0]["values"]["name"] == f"{NAME} & Co."
     assert [row["title"] for row in data["events"]] == ["Infoabend Feinmechanik"]
     assert [row["email"] for row in data["event_registrations"]] == [CONTACT_EMAIL]
+    assert [(row["email"], row["search"]) for row in data["job_alerts"]] == [
+        (CONTACT_EMAIL, "sector=C")
+    ]
     assert {row["action"] for row in data["audit_log"]} == {"edit", "confirm"}
     assert all(row["actor"] in ("owner", "system", "agency") for row in data["audit_log"])
     assert [(m["recipient"], m["purpose"]) for m in data["mails"]] == [(CONTACT_EMAIL, "")]
@@ -464,6 +483,93 @@ def test_the_privacy_page_says_how_businesses_use_their_rights(client):
     assert "Art. 17 DSGVO" in html and 'href="/mitmachen/aendern"' in html
     english = client.get("/datenschutz?lang=en").get_data(as_text=True)
     assert "Your data" in english and "Art. 17 GDPR" in english
+
+
+def test_erasure_leaves_the_contact_data_another_entry_shares(
+    app, client, make_company, make_event
+):
+    """A consultant's address and an office phone that two businesses give: erasing one
+    keeps what belongs to the other (its entry, registrations, job alerts and mails)."""
+    shared_email, shared_phone = "buero@gemeinsam.example", "+49 209 1234567"
+    entry_id = make_company(
+        NAME, email=EMAIL, contact_email=shared_email, phone=shared_phone, slug="quantelbau-a"
+    )
+    other_id = make_company(OTHER_NAME, contact_email=shared_email, phone=shared_phone)
+    event_id = make_event("Azubi-Speeddating", contact_email=shared_email)
+    with app.test_request_context():
+        db.session.add_all(
+            [
+                EventRegistration(
+                    event_id=event_id,
+                    name="Gemeinsames Büro",
+                    email=shared_email,
+                    consent_version="v1",
+                ),
+                EventRegistration(
+                    event_id=event_id, name=CONTACT_NAME, email=EMAIL, consent_version="v1"
+                ),
+                JobAlert(
+                    email=shared_email, filter_query="", filter_key="all", consent_version="v1"
+                ),
+                OutboxMessage(
+                    recipient=shared_email,
+                    subject="Ihr Link",
+                    body=f"Für {OTHER_NAME}",
+                    transport="log",
+                ),
+                OutboxMessage(
+                    recipient=shared_email,
+                    subject="Ihr Link",
+                    body=f"Für {NAME}",
+                    transport="log",
+                ),
+            ]
+        )
+        db.session.commit()
+        token = questionnaire_service.edit_token(db.session.get(Company, entry_id))
+
+    assert _erase(client, token).status_code == 302
+    with app.app_context():
+        assert db.session.get(Company, entry_id) is None
+        other = db.session.get(Company, other_id)
+        assert (other.contact_email, other.phone) == (shared_email, shared_phone)
+        kept = db.session.scalars(
+            select(EventRegistration.email).order_by(EventRegistration.id)
+        ).all()
+        assert kept == [shared_email, ""]  # the business's own address is erased
+        assert db.session.scalars(select(JobAlert.email)).all() == [shared_email]
+        assert db.session.scalar(select(Event.contact_email).where(Event.id == event_id)) == (
+            shared_email
+        )
+        mails = db.session.scalars(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.purpose != data_rights.MAIL_KIND)
+            .order_by(OutboxMessage.id)
+        ).all()
+        # The other business's mail stays; the one naming the erased business is emptied.
+        assert mails == [f"Für {OTHER_NAME}", ""]
+        assert rows_naming((NAME, EMAIL, CONTACT_NAME)) == {}
+
+
+def test_the_curators_are_told_of_events_whose_text_names_the_business(
+    app, client, make_company, make_event, make_staff
+):
+    make_staff("curator", email="kurator@agentur.test")
+    entry_id = make_company(NAME, email=EMAIL)
+    naming = make_event("Betriebsbesuch", description=f"Wir besuchen {NAME}.")
+    make_event("Infoabend Ausbildung", description="Alle Betriebe der Region.")
+    with app.test_request_context():
+        token = questionnaire_service.edit_token(db.session.get(Company, entry_id))
+    assert _erase(client, token).status_code == 302
+    with app.app_context():
+        [body] = db.session.scalars(
+            select(OutboxMessage.body).where(OutboxMessage.purpose == data_rights.MAIL_KIND)
+        ).all()
+        assert re.findall(r"/agentur/veranstaltungen/(\d+)", body) == [str(naming)]
+        assert "Sie müssen nichts tun" not in body
+        assert NAME not in body
+        # The agency's own text is not changed by the erasure.
+        assert NAME in db.session.get(Event, naming).description
 
 
 def test_an_erased_registration_frees_its_place_for_the_waiting_list(
