@@ -247,6 +247,14 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
             "the worker (flask jobs worker), never within a request."
         )
 
+    ratelimit_enabled = _flag(raw, "RATELIMIT_ENABLED", default=True)
+    if not ratelimit_enabled and app_env == "production":
+        raise ConfigError(
+            "RATELIMIT_ENABLED=false must not be set in production: the rate limits protect "
+            "sign-in, the questionnaire, registrations, job alerts and the API. To raise a "
+            "limit, set API_RATE_LIMIT."
+        )
+
     settings = {
         "APP_ENV": app_env,
         "TESTING": app_env == "testing",
@@ -300,8 +308,8 @@ def load_settings(overrides: Mapping | None = None, environ: Mapping | None = No
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
-        # Off only for a load test on loopback (scripts/load_test.py); on by default.
-        "RATELIMIT_ENABLED": _flag(raw, "RATELIMIT_ENABLED", default=True),
+        # Off only in development or tests; refused in production.
+        "RATELIMIT_ENABLED": ratelimit_enabled,
         "API_RATE_LIMIT": _rate_limit(raw, "API_RATE_LIMIT", "300 per minute"),
         "QUESTIONNAIRE": questionnaire,
         "LAYER_KINDS": layer_kinds,

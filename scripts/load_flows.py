@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
 from urllib.parse import urlsplit
 
 import requests
@@ -50,6 +50,21 @@ STEPS = {
 
 class FlowError(RuntimeError):
     """The questionnaire did not go as a business would expect."""
+
+
+#: The simulated users' own client addresses (RFC 2544's benchmarking range, 198.18.0.0/15):
+#: the server runs behind one "proxy" (PROXY_COUNT=1) and takes each user's address from
+#: X-Forwarded-For, so the rate limits stay on and count per user, as with real visitors.
+CLIENT_NETWORK = ip_network("198.18.0.0/15")
+
+
+def client_address(kind: int, number: int) -> str:
+    """The address of simulated user ``number`` (from 0) of user kind ``kind`` (0 visitors,
+    1 businesses: each kind has half the range, so no two users share an address)."""
+    half = CLIENT_NETWORK.num_addresses // 2
+    if kind not in (0, 1) or not 0 <= number < half - 2:
+        raise ValueError(f"no client address for kind {kind}, user {number}")
+    return str(CLIENT_NETWORK[kind * half + number + 1])
 
 
 def is_loopback(url: str) -> bool:

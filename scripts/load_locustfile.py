@@ -17,7 +17,7 @@ from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load_flows import FlowError, is_loopback, submit_questionnaire
+from load_flows import FlowError, client_address, is_loopback, submit_questionnaire
 
 #: Picks which request a visitor makes next: load, not secrets.
 CHOICE = random.Random()  # noqa: S311
@@ -49,6 +49,12 @@ class Visitor(HttpUser):
     (a pause of 1 to 3 s between requests, as a person reads)."""
 
     wait_time = between(1, 3)
+    count = 0
+
+    def on_start(self):
+        """An address of its own (see ``load_flows.CLIENT_NETWORK``)."""
+        self.client.headers["X-Forwarded-For"] = client_address(0, Visitor.count)
+        Visitor.count += 1
 
     @task(6)
     def map_view(self):
@@ -75,6 +81,12 @@ class Business(HttpUser):
     wait_time = between(0, 0)
     started = 0
     finished = 0
+    count = 0
+
+    def on_start(self):
+        """An address of its own (see ``load_flows.CLIENT_NETWORK``)."""
+        self.client.headers["X-Forwarded-For"] = client_address(1, Business.count)
+        Business.count += 1
 
     @task
     def submit(self):

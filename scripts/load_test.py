@@ -6,8 +6,9 @@
 Builds (or, with --reuse, keeps) the database ``kmu_atlas_bench_loadtest_<count>`` with
 scripts/bench_data.py (synthetic published employers and the region's reference data) and
 starts gunicorn on a free 127.0.0.1 port with scripts/bench_load.py's helper (APP_ENV=production,
-a random SECRET_KEY) and RATELIMIT_ENABLED=false in its environment: the limits count per
-client address, and every simulated user here has the same one.
+a random SECRET_KEY) and PROXY_COUNT=1: the rate limits stay on (production refuses to switch
+them off) and count per client address, and every simulated user sends an address of its own
+in X-Forwarded-For (``load_flows.client_address``), as real visitors behind the proxy have.
 
 Phase 1: --users visitors (locust, scripts/load_locustfile.py) for --duration seconds, each
 pausing 1 to 3 s between requests: the map's /api/employers with realistic viewports and
@@ -214,7 +215,7 @@ def main() -> int:
         port,
         args.workers,
         map_cache=True,
-        extra_env={"RATELIMIT_ENABLED": "false"},
+        extra_env={"PROXY_COUNT": "1"},
         host=args.host,
     )
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -914,9 +914,9 @@ def run_requested_import(upload_id: int) -> None:
                 )
             run_import(upload, asked["mapping"], asked["status"], actor)
         except ImportRefused as refusal:
-            _record_failure(upload_id, str(refusal))
+            record_failure(upload_id, str(refusal))
         except Exception:
-            _record_failure(
+            record_failure(
                 upload_id,
                 _("Der Import ist an einem Fehler gescheitert; es wurde nichts importiert."),
             )
@@ -931,9 +931,11 @@ def is_stale(asked: dict | None) -> bool:
     return requested is None or datetime.fromisoformat(requested) < datetime.now(UTC) - STALE_AFTER
 
 
-def _record_failure(upload_id: int, message: str) -> None:
-    """Mark the (rolled-back) import of the upload as failed, with ``message``, unless it was
-    imported meanwhile (by an earlier request's job)."""
+def record_failure(upload_id: int, message: str) -> None:
+    """Roll back the import of the upload and mark it as failed, with ``message``, unless it
+    was imported meanwhile (by an earlier request's job); commits. For the employer and the
+    layer imports (:mod:`app.services.layer_import`)."""
+    db.session.rollback()
     db.session.execute(
         update(ImportUpload)
         .where(ImportUpload.id == upload_id, ImportUpload.imported_at.is_(None))

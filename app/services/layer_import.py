@@ -25,13 +25,13 @@ from datetime import date
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 
 from app.extensions import db
 from app.layers import LayerKind, layer_kinds
 from app.models import ImportUpload, LayerFeature, StaffUser
 from app.services import audit, region
-from app.services.importer import DONE, FAILED, QUEUED, queue_upload_import
+from app.services.importer import DONE, QUEUED, queue_upload_import, record_failure
 from geodata.layer_files import (
     COORDINATE_COLUMNS,
     MAX_MEMBERS,
@@ -610,25 +610,13 @@ def run_requested_import(upload_id: int) -> None:
                 upload=upload,
             )
         except LayerImportError as refusal:
-            _record_failure(upload_id, str(refusal))
+            record_failure(upload_id, str(refusal))
         except Exception:
-            _record_failure(
+            record_failure(
                 upload_id,
                 _("Der Import ist an einem Fehler gescheitert; es wurde nichts importiert."),
             )
             raise
-
-
-def _record_failure(upload_id: int, message: str) -> None:
-    """Roll back the import of the upload and mark it as failed, with ``message``, unless it
-    was imported meanwhile."""
-    db.session.rollback()
-    db.session.execute(
-        update(ImportUpload)
-        .where(ImportUpload.id == upload_id, ImportUpload.imported_at.is_(None))
-        .values(import_state=FAILED, import_error=message)
-    )
-    db.session.commit()
 
 
 def import_progress(upload: ImportUpload) -> ImportProgress | None:

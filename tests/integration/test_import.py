@@ -3,8 +3,6 @@
 import io
 import json
 import re
-import threading
-import time
 
 import geopandas as gpd
 import pytest
@@ -20,6 +18,7 @@ from app.services import audit, importer
 from geodata import tables
 from geodata.tables import read_table
 from tests.conftest import csrf_token
+from tests.import_locking import assert_refused_while_locked
 from tests.unit.test_tables import forged_xlsx
 
 HEADER = "Firma;Straße;Nr;PLZ;Ort;E-Mail;Beschäftigte;WZ;Ausbildung;ID;Breite;Länge\n"
@@ -273,27 +272,12 @@ def test_an_upload_is_imported_only_once(app, client, auth):
 
 def test_a_request_while_the_import_runs_is_refused_at_once(app, client, auth):
     """A running import holds the upload's row: another request does not wait for it."""
-    app.config["JOBS_RUN_INLINE"] = False
     auth.login("curator")
     number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
     mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
-    with app.app_context(), db.engine.connect() as worker:
-        worker.execute(
-            text("SELECT id FROM import_uploads WHERE id = :id FOR UPDATE"), {"id": number}
-        )
-        release = threading.Timer(10, worker.rollback)  # a request that waited would hang
-        release.start()
-        started = time.monotonic()
-        refused = auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
-        waited = time.monotonic() - started
-        release.cancel()
-        worker.rollback()
-    assert waited < 5
-    assert refused.status_code == 409
-    assert "Diese Datei wird schon importiert." in refused.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.get(ImportUpload, number).import_state is None
-        assert db.session.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 0
+    assert_refused_while_locked(
+        app, number, lambda: auth.post(f"/agentur/import/{number}/importieren", form_of(mapping))
+    )
 
 
 def test_the_import_is_a_job_with_a_progress_page(app, client, auth):

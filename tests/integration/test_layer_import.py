@@ -8,8 +8,6 @@ import io
 import json
 import math
 import re
-import threading
-import time
 import zipfile
 from datetime import date, timedelta
 
@@ -26,6 +24,7 @@ from app.models import AuditEntry, ImportUpload, LayerFeature
 from app.services import audit, layer_import
 from geodata import layer_files
 from tests.conftest import AuthActions, csrf_token
+from tests.import_locking import assert_refused_while_locked
 
 TO_UTM = Transformer.from_crs(4326, 25832, always_xy=True)
 #: Points inside the demo region (Emscher-Lippe).
@@ -503,26 +502,9 @@ def test_the_layer_import_is_a_job_with_a_progress_page(app, client, auth):
 
 def test_a_request_while_the_import_runs_is_refused_at_once(app, client, auth):
     """The worker holds the upload's row while it imports: a request does not wait for it."""
-    app.config["JOBS_RUN_INLINE"] = False
     auth.login("curator")
     number = upload_layer(auth, geojson_25832())
-    with app.app_context(), db.engine.connect() as worker:
-        worker.execute(
-            text("SELECT id FROM import_uploads WHERE id = :id FOR UPDATE"), {"id": number}
-        )
-        release = threading.Timer(10, worker.rollback)  # a request that waited would hang
-        release.start()
-        started = time.monotonic()
-        refused = ask_import(auth, number)
-        waited = time.monotonic() - started
-        release.cancel()
-        worker.rollback()
-    assert waited < 5
-    assert refused.status_code == 409
-    assert "Diese Datei wird schon importiert." in refused.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.get(ImportUpload, number).import_state is None
-        assert db.session.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 0
+    assert_refused_while_locked(app, number, lambda: ask_import(auth, number))
 
 
 def test_the_summary_kept_after_an_import_is_bounded(app, client, auth):

@@ -4,6 +4,7 @@ businesses submit at once, each is stored exactly once (so the script cannot rot
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,14 @@ from tests.conftest import test_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from load_flows import FlowError, LoopbackClient, is_loopback, stored, submit_questionnaire
+from load_flows import (
+    FlowError,
+    LoopbackClient,
+    client_address,
+    is_loopback,
+    stored,
+    submit_questionnaire,
+)
 
 
 @pytest.fixture
@@ -70,3 +78,13 @@ def test_only_loopback_hosts_are_accepted():
     assert not is_loopback("https://kmu-atlas.example")
     with pytest.raises(ValueError, match="not a loopback address"):
         LoopbackClient("http://10.0.0.1")
+
+
+def test_each_simulated_user_has_an_address_of_its_own():
+    visitors = {client_address(0, number) for number in range(100)}
+    businesses = {client_address(1, number) for number in range(100)}
+    assert len(visitors) == len(businesses) == 100 and not visitors & businesses
+    network = ip_network("198.18.0.0/15")  # RFC 2544: never a real client
+    assert all(ip_address(address) in network for address in visitors | businesses)
+    with pytest.raises(ValueError):
+        client_address(2, 0)

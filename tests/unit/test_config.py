@@ -223,6 +223,15 @@ def test_rate_limits_are_on_unless_switched_off_in_the_environment():
         settings(RATELIMIT_ENABLED="off")
 
 
+def test_production_refuses_switching_the_rate_limits_off():
+    production = {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://a.test"}
+    assert settings(**production)["RATELIMIT_ENABLED"] is True
+    assert settings(**production, RATELIMIT_ENABLED="true")["RATELIMIT_ENABLED"] is True
+    with pytest.raises(ConfigError, match="RATELIMIT_ENABLED=false must not be set in production"):
+        settings(**production, RATELIMIT_ENABLED="false")
+    assert settings(APP_ENV="development", RATELIMIT_ENABLED="false")["RATELIMIT_ENABLED"] is False
+
+
 def test_the_wsgi_app_begins_loading_the_map_bitmaps(monkeypatch):
     from app.features import tag_bitmaps
 
