@@ -271,10 +271,10 @@ def main() -> int:
             "",
             "Written by `make load-test` (scripts/load_test.py); do not edit by hand. Issue 17's",
             "bounded load test: the app under gunicorn on loopback (APP_ENV=production, map cache",
-            "on,"
-            " rate limits off for this server only), locust as the client on the same machine (it",
-            "competes for the same cores). Latencies in ms as locust measures them; requests per",
-            "second over the phase's time.",
+            "on, rate limits on: each simulated user sends an address of its own from",
+            "198.18.0.0/15 in X-Forwarded-For, PROXY_COUNT=1), locust as the client on the same",
+            "machine (it competes for the same cores). Latencies in ms as locust measures them;",
+            "requests per second over the phase's time.",
             "",
             f"- Date: {started}",
             f"- Machine: {os.cpu_count()} cores; gunicorn {args.workers} sync workers; load"

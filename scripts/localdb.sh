@@ -28,13 +28,9 @@ bindir=$(postgis_bindir)
 [ -n "$bindir" ] || fail "PostgreSQL with PostGIS is not installed: run scripts/setup.sh (or make run) first."
 
 # initdb and postgres refuse to run as root: as root, run the server as the 'postgres' user.
-if [ "$(id -u)" = 0 ]; then
-  owner=postgres
-  as_owner() { runuser -u "$owner" -- "$@"; }
-else
-  owner=$(id -un)
-  as_owner() { "$@"; }
-fi
+# shellcheck source=scripts/serveruser.sh
+. "$root/scripts/serveruser.sh"
+server_user postgres
 
 socket="$pgdir/.s.PGSQL.5432"
 [ ${#socket} -lt 100 ] || fail "the path $pgdir is too long for a Unix socket; move the project to a shorter path or set DATABASE_URL."
@@ -43,26 +39,8 @@ psql_admin() { "$bindir/psql" -h "$pgdir" -U "$superuser" -d postgres -v ON_ERRO
 
 running() { as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
-grant_traverse() {
-  # The server user must be able to reach instance/postgres through every parent folder
-  # (a clone in a folder from `mktemp -d` is closed to others). Grant only "search" (x).
-  [ "$owner" = "$(id -un)" ] && return 0
-  local dir="$root"
-  while [ "$dir" != "/" ]; do
-    if ! runuser -u "$owner" -- test -x "$dir"; then
-      setfacl -m "u:$owner:x" "$dir" 2>/dev/null || chmod o+x "$dir"
-    fi
-    dir=$(dirname "$dir")
-  done
-}
-
 start() {
-  mkdir -p "$pgdir"
-  if [ "$owner" != "$(id -un)" ]; then
-    grant_traverse
-    chown "$owner" "$pgdir"
-  fi
-  chmod 700 "$pgdir"
+  own_folder "$pgdir"
   if [ ! -f "$data/PG_VERSION" ]; then
     echo "==> Creating the project-local PostGIS cluster in $data"
     as_owner "$bindir/initdb" -D "$data" -U "$superuser" --auth=trust -E UTF8 \

@@ -19,13 +19,9 @@ fail() { echo "localredis: $*" >&2; exit 1; }
 [ ${#socket} -lt 100 ] || fail "the path $socket is too long for a Unix socket; move the project to a shorter path."
 
 # As root, run the server as Debian's 'redis' user (never a network service as root).
-if [ "$(id -u)" = 0 ]; then
-  owner=redis
-  as_owner() { runuser -u "$owner" -- "$@"; }
-else
-  owner=$(id -un)
-  as_owner() { "$@"; }
-fi
+# shellcheck source=scripts/serveruser.sh
+. "$root/scripts/serveruser.sh"
+server_user redis
 
 url() { echo "redis+unix://$socket?db=0"; }
 
@@ -35,28 +31,10 @@ running() {
 
 answers() { [ "$(redis-cli -s "$socket" ping 2>/dev/null)" = PONG ]; }
 
-grant_traverse() {
-  # The server user must be able to reach instance/redis through every parent folder
-  # (a clone in a folder from `mktemp -d` is closed to others). Grant only "search" (x).
-  [ "$owner" = "$(id -un)" ] && return 0
-  local dir="$root"
-  while [ "$dir" != "/" ]; do
-    if ! runuser -u "$owner" -- test -x "$dir"; then
-      setfacl -m "u:$owner:x" "$dir" 2>/dev/null || chmod o+x "$dir"
-    fi
-    dir=$(dirname "$dir")
-  done
-}
-
 start() {
   command -v redis-server >/dev/null 2>&1 \
     || fail "redis-server is not installed: run scripts/setup.sh test (or make test) first."
-  mkdir -p "$redisdir"
-  if [ "$owner" != "$(id -un)" ]; then
-    grant_traverse
-    chown "$owner" "$redisdir"
-  fi
-  chmod 700 "$redisdir"
+  own_folder "$redisdir"
   if ! running; then
     echo "==> Starting the project-local Redis"
     rm -f "$socket" "$pidfile"
