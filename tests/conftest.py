@@ -64,7 +64,8 @@ def test_config(database_url: str, **overrides) -> dict:
         "DATABASE_URL": database_url,
         "TILE_URL": TILE_URL,
         "TILE_ATTRIBUTION": "Test tiles",
-        "RATELIMIT_ENABLED": False,
+        # Off for tests, unless a test asks for it; production refuses to switch it off.
+        "RATELIMIT_ENABLED": overrides.get("APP_ENV") == "production",
         # (a production app requires it; one test process counts in its own memory)
         "RATELIMIT_STORAGE_URI": "memory://",
         **overrides,
