@@ -173,6 +173,10 @@ class Event(db.Model):
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     all_day: Mapped[bool] = mapped_column(Boolean, default=False)
     rrule: Mapped[str] = mapped_column(String(500), default="")
+    #: The starts of a series' occurrences that do not take place (RFC 5545 EXDATE), sorted.
+    exdates: Mapped[list[datetime]] = mapped_column(
+        ARRAY(DateTime(timezone=True)), default=list, server_default="{}"
+    )
     #: End of the last occurrence; None for a series without end.
     last_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 

@@ -18,9 +18,11 @@ one of them names an event kind (else an info event). The place: GEO is the poin
 postal code of the region in LOCATION gives postal code, town and that postal code's point.
 LOCATION that is a web address or says "online", or a URL with neither LOCATION nor GEO, makes
 an online event. An event with no place and no web address is skipped ("no place").
-Overrides of single occurrences (RECURRENCE-ID) and EXDATEs are not imported (the model keeps
-one rule per series); overrides are counted in the report. Events over before the import are
-not imported or changed.
+EXDATE (an occurrence that does not take place) is kept with the series, and so is an override
+of a single occurrence (RECURRENCE-ID) that is cancelled (STATUS:CANCELLED): that occurrence is
+no longer shown or offered in feeds. Other overrides (a moved or changed single occurrence) are
+not imported (the model keeps one rule per series) and are counted in the report. Events over
+before the import are not imported or changed.
 
 Each organisation is imported in its own transaction, with its row locked (``FOR UPDATE SKIP
 LOCKED``: a second run at the same time leaves it to the first), and each VEVENT in a savepoint:
@@ -89,7 +91,8 @@ class FeedReport:
     unchanged: int = 0
     #: VEVENTs over before the import (left alone).
     past: int = 0
-    #: Overrides of single occurrences of a series (RECURRENCE-ID), not imported.
+    #: Overrides of single occurrences of a series (RECURRENCE-ID) that change it (a cancelled
+    #: one is imported as an excluded date), not imported.
     overrides: int = 0
     skipped: list[SkippedEvent] = field(default_factory=list)
     #: The server said 304: nothing changed since the last import.
@@ -266,11 +269,13 @@ def _import_calendar(organisation: Organisation, calendar: Calendar, report: Fee
     places = _Places()
     now = events.now()
     seen: set[str] = set()
+    cancelled_occurrences = _cancelled_occurrences(calendar)
     for vevent in calendar.walk("VEVENT"):
         uid = _text(vevent.get("UID"))
         title = _text(vevent.get("SUMMARY"))[:200]
         if "RECURRENCE-ID" in vevent:
-            report.overrides += 1
+            if not _is_cancelled(vevent):
+                report.overrides += 1
             seen.add(uid)
             continue
         if not uid:
@@ -287,7 +292,16 @@ def _import_calendar(organisation: Organisation, calendar: Calendar, report: Fee
         seen.add(uid)
         try:
             with db.session.begin_nested():
-                _import_one(organisation, vevent, uid, known.get(uid), places, now, report)
+                _import_one(
+                    organisation,
+                    vevent,
+                    uid,
+                    known.get(uid),
+                    places,
+                    now,
+                    report,
+                    cancelled_occurrences.get(uid, []),
+                )
         except _Skip as reason:
             report.skipped.append(SkippedEvent(uid, title, str(reason)))
         except events.EventValuesInvalid as invalid:
@@ -321,10 +335,11 @@ def _import_one(
     places: _Places,
     now: datetime,
     report: FeedReport,
+    cancelled_occurrences: list[datetime],
 ) -> None:
-    """Create, change or cancel the event of one VEVENT (inside a savepoint)."""
-    cancelled = _text(vevent.get("STATUS")).upper() == "CANCELLED"
-    if cancelled:
+    """Create, change or cancel the event of one VEVENT (inside a savepoint);
+    ``cancelled_occurrences`` are the series' occurrences cancelled by overrides."""
+    if _is_cancelled(vevent):
         if existing is None:
             return
         if existing.cancelled_at is None:
@@ -336,6 +351,10 @@ def _import_one(
             report.unchanged += 1
         return
     values = _values(vevent, places)
+    if values["rrule"]:
+        values["exdates"] = sorted({*_exdates(vevent), *cancelled_occurrences})
+    else:
+        values["exdates"] = []
     if _is_over(values, now):
         report.past += 1
         return
@@ -413,6 +432,40 @@ def _times(vevent) -> tuple[date | datetime, date | datetime, bool]:
     else:
         end = start + timedelta(hours=1)
     return start, end, False
+
+
+def _is_cancelled(vevent) -> bool:
+    return _text(vevent.get("STATUS")).upper() == "CANCELLED"
+
+
+def _dates_of(prop) -> list[datetime]:
+    """The moments of an EXDATE or RECURRENCE-ID property (one or several; floating times
+    and dates are local)."""
+    found = []
+    for item in prop if isinstance(prop, list) else [prop]:
+        values = getattr(item, "dts", None)
+        for value in values if values is not None else [item]:
+            found.append(_moment(getattr(value, "dt", value)))
+    return found
+
+
+def _exdates(vevent) -> list[datetime]:
+    """The series' excluded dates (EXDATE, any number of properties)."""
+    prop = vevent.get("EXDATE")
+    return _dates_of(prop) if prop is not None else []
+
+
+def _cancelled_occurrences(calendar: Calendar) -> dict[str, list[datetime]]:
+    """{UID: the occurrences its cancelled overrides (RECURRENCE-ID, STATUS:CANCELLED) name}."""
+    found: dict[str, list[datetime]] = {}
+    for vevent in calendar.walk("VEVENT"):
+        if "RECURRENCE-ID" in vevent and _is_cancelled(vevent):
+            uid = _text(vevent.get("UID"))
+            try:
+                found.setdefault(uid, []).extend(_dates_of(vevent.get("RECURRENCE-ID")))
+            except (ValueError, TypeError, AttributeError):
+                continue  # an unreadable override: the occurrence stays
+    return found
 
 
 def _rrule(vevent, start: date | datetime) -> str:

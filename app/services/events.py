@@ -7,6 +7,8 @@ Values are a plain mapping of :data:`FIELDS` to Python values:
 - ``starts_at`` and ``ends_at`` as aware datetimes (any zone; all-day events: the first day's
   and the day after the last day's local midnight, or dates, which are read as such);
 - ``rrule`` as an RFC 5545 RRULE value ("FREQ=WEEKLY;BYDAY=WE;COUNT=10") or "";
+- ``exdates`` as the starts of a series' occurrences that do not take place (EXDATE: aware
+  datetimes, or dates for an all-day series), at most :data:`MAX_EXDATES`;
 - ``location`` as ``(lon, lat)`` or None; ``target_groups`` as a list of keys;
   ``company_ids`` as the ids of the published employers taking part.
 
@@ -68,6 +70,7 @@ FIELDS = (
     "ends_at",
     "all_day",
     "rrule",
+    "exdates",
     "attendance",
     "municipality_ags",
     "location",
@@ -91,6 +94,8 @@ MAX_LENGTHS = {
     "price_note": 200,
     "contact_email": 254,
 }
+#: How many excluded dates a series may have.
+MAX_EXDATES = 500
 #: Past events stay in feeds (and their registrations' personal data) this long.
 KEEP_PAST_DAYS = 30
 
@@ -248,6 +253,8 @@ def check(values: Mapping) -> dict:
             except ValueError:
                 errors["rrule"] = _("Diese Wiederholungsregel ist nicht gültig.")
         clean["rrule"] = rule
+    if "exdates" in values:
+        clean["exdates"] = _exdates(values["exdates"], errors)
     if "municipality_ags" in values:
         clean["municipality_ags"] = values["municipality_ags"] or None
     if "location" in values:
@@ -267,6 +274,21 @@ def check(values: Mapping) -> dict:
     if errors:
         raise EventValuesInvalid(errors)
     return clean
+
+
+def _exdates(values, errors: dict) -> list[datetime]:
+    """Excluded dates as sorted, distinct aware datetimes (a date: its local midnight)."""
+    found = set()
+    for value in values or []:
+        moment = _as_moment(value, "exdates", errors)
+        if moment is None:
+            return []
+        found.add(moment)
+    if len(found) > MAX_EXDATES:
+        errors["exdates"] = _(
+            "Eine Reihe kann höchstens %(count)d ausfallende Termine haben.", count=MAX_EXDATES
+        )
+    return sorted(found)
 
 
 def _check_whole(event: Event) -> None:
@@ -349,6 +371,7 @@ def snapshot(event: Event) -> dict:
     values = {field: getattr(event, field) for field in TEXT_FIELDS}
     for field in ("kind", "all_day", "rrule", "attendance", "municipality_ags"):
         values[field] = getattr(event, field)
+    values["exdates"] = [moment.isoformat() for moment in event.exdates or []]
     values["free_of_charge"] = event.free_of_charge
     values["registration_open"] = event.registration_open
     values["capacity"] = event.capacity
@@ -407,6 +430,7 @@ def build(
         companies=[],
         **{field: "" for field in TEXT_FIELDS},
         rrule="",
+        exdates=[],
         attendance="on_site",
         all_day=False,
         free_of_charge=True,

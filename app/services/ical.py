@@ -81,7 +81,8 @@ def _location_text(event: Event) -> str:
 
 
 def component(event: Event, *, url: str | None = None, with_rrule: bool = True) -> VEvent:
-    """The VEVENT of ``event`` (with its RRULE, and STATUS:CANCELLED when cancelled)."""
+    """The VEVENT of ``event`` (with its RRULE and EXDATEs, and STATUS:CANCELLED when
+    cancelled)."""
     vevent = VEvent()
     vevent.add("uid", event.uid)
     vevent.add("dtstamp", event.updated_at or event.created_at or datetime.now(UTC))
@@ -95,6 +96,8 @@ def component(event: Event, *, url: str | None = None, with_rrule: bool = True) 
     vevent.add("dtend", end)
     if with_rrule and event.rrule:
         vevent.add("rrule", parse_rrule(event.rrule))
+        if event.exdates:
+            vevent.add("exdate", [_exdate(event, moment) for moment in event.exdates])
     vevent.add("summary", event.title)
     if event.description:
         vevent.add("description", event.description)
@@ -113,6 +116,12 @@ def component(event: Event, *, url: str | None = None, with_rrule: bool = True) 
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     vevent.add("transp", "TRANSPARENT" if event.all_day else "OPAQUE")
     return vevent
+
+
+def _exdate(event: Event, moment: datetime) -> date | datetime:
+    """An excluded date in the form of the event's DTSTART: a date for an all-day event, else
+    the local time (RFC 5545: EXDATE has DTSTART's value type and zone)."""
+    return local(moment).date() if event.all_day else local(moment)
 
 
 def calendar(

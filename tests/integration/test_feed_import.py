@@ -5,6 +5,7 @@ from a tiny HTTP server on 127.0.0.1 (allowed for these tests by FETCH_ALLOWED_N
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -463,6 +464,63 @@ def test_a_recurring_event_is_imported_with_its_rule(feed_app, server):
     assert event.rrule == "FREQ=WEEKLY;COUNT=10;BYDAY=WE"
     assert event.title == "Jobcafé"
     assert event.last_ends_at is not None and event.last_ends_at > start + timedelta(weeks=8)
+
+
+def test_a_series_keeps_the_dates_its_feed_excludes_or_cancels(feed_app, server):
+    """EXDATE and a cancelled single occurrence (RECURRENCE-ID, STATUS:CANCELLED) are not
+    shown on the event's page, in the list or in our own feeds; a moved occurrence is still
+    counted as not imported."""
+    start = soon(7, 10)
+    week = timedelta(days=7)
+
+    def series(*excluded):
+        component = vevent(
+            "cafe@partner",
+            "Jobcafé",
+            start,
+            start + timedelta(hours=2),
+            location=PLACE,
+            rrule=vRecur(freq="WEEKLY", count=6),
+        )
+        for moment in excluded:
+            component.add("exdate", moment)
+        return component
+
+    cancelled = vevent("cafe@partner", "Jobcafé", start + week, start + week + timedelta(hours=2))
+    cancelled.add("recurrence-id", start + week)
+    cancelled.add("status", "CANCELLED")
+    moved = vevent("cafe@partner", "Jobcafé", start + 3 * week + timedelta(hours=1), location=PLACE)
+    moved.add("recurrence-id", start + 3 * week)
+    server.feeds["/feed.ics"] = feed(series(start + 2 * week), cancelled, moved)
+    organisation_id = make_feed_organisation(feed_app, url=server.url("/feed.ics"))
+
+    report = run_import(feed_app, organisation_id)
+
+    assert (report.new, report.overrides) == (1, 1)
+    event = feed_events(feed_app, organisation_id)["cafe@partner"]
+    assert event.exdates == [start + week, start + 2 * week]
+    client = feed_app.test_client()
+    page = client.get(f"/veranstaltungen/{event.slug}").get_data(as_text=True)
+    # The page lists the dates that take place: not the cancelled or the excluded one (the
+    # moved one is shown at its series time: moved occurrences are not imported).
+    shown = re.findall(r'<li><time datetime="([^"]+)"', page)
+    assert shown == [(start + n * week).isoformat() for n in (0, 3, 4, 5)]
+    exported = Calendar.from_ical(client.get(f"/veranstaltungen/{event.slug}.ics").data)
+    [component] = exported.walk("VEVENT")
+    excluded = [value.dt for prop in [component["EXDATE"]] for value in prop.dts]
+    assert excluded == [start + week, start + 2 * week]
+    # The last date is unchanged (COUNT counts the excluded ones too).
+    assert event.last_ends_at == start + 5 * week + timedelta(hours=2)
+
+    # Unchanged feed (fetched again in full): nothing changes; the excluded date taken back:
+    # the series changes, and calendars are told (SEQUENCE).
+    server.etags = False
+    assert run_import(feed_app, organisation_id).unchanged == 1
+    assert feed_events(feed_app, organisation_id)["cafe@partner"].sequence == event.sequence
+    server.feeds["/feed.ics"] = feed(series(), moved)
+    assert run_import(feed_app, organisation_id).changed == 1
+    again = feed_events(feed_app, organisation_id)["cafe@partner"]
+    assert again.exdates == [] and again.sequence > event.sequence
 
 
 def test_a_review_required_organisations_events_wait_for_review(feed_app, server):
