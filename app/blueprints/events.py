@@ -242,6 +242,7 @@ def detail(slug: str):
         event=event,
         past=event_features.is_past(event),
         dates=event_features.dates_of(event),
+        dropped=event_features.dropped_dates(event),
         place=event_features.place_text(event),
         map=configured_map(focus=point) if point else None,
         point=point,

@@ -483,6 +483,13 @@ def dates_of(event: Event) -> list[ical.Occurrence]:
     return found
 
 
+def dropped_dates(event: Event) -> list[datetime]:
+    """The series' excluded dates still to come (local), to say on its page that they do not
+    take place."""
+    now = events.now()
+    return [ical.local(moment) for moment in event.exdates or [] if moment >= now]
+
+
 def location_of(event: Event) -> tuple[float, float] | None:
     """The event's point as (lon, lat), if it has one and is not online-only."""
     if event.location is None or event.attendance == "online":

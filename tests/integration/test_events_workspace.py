@@ -677,7 +677,10 @@ def test_fetch_now_imports_the_partner_feed_and_says_what_it_found(
 def test_a_rule_from_a_feed_the_form_cannot_show_is_kept(app, client, partner, make_event):
     auth, _organisation_id = partner
     rule = "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=6"
-    event_id = make_event("Reihe aus dem Kalender", organisation="Jobcenter Marl", rrule=rule)
+    dropped = [default_start() + timedelta(days=7)]
+    event_id = make_event(
+        "Reihe aus dem Kalender", organisation="Jobcenter Marl", rrule=rule, exdates=dropped
+    )
     html = client.get(f"/agentur/veranstaltungen/{event_id}").get_data(as_text=True)
     assert re.search(r'<option selected value="keep">|<option value="keep" selected', html)
     start = default_start().date()
@@ -687,6 +690,20 @@ def test_a_rule_from_a_feed_the_form_cannot_show_is_kept(app, client, partner, m
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     assert event_by_id(app, event_id).rrule == rule
+    assert event_by_id(app, event_id).exdates == dropped  # the feed's dropped dates too
+
+
+def test_a_series_refuses_excluded_dates_that_are_no_dates(app):
+    with app.test_request_context():
+        with pytest.raises(events_service.EventValuesInvalid) as refused:
+            events_service.check({"exdates": ["nächsten Dienstag"]})
+        assert refused.value.errors == {"exdates": "Bitte geben Sie Datum und Uhrzeit an."}
+        many = [date(2027, 1, 1) + timedelta(days=n) for n in range(events_service.MAX_EXDATES + 1)]
+        with pytest.raises(events_service.EventValuesInvalid) as refused:
+            events_service.check({"exdates": many})
+        assert "höchstens 500" in refused.value.errors["exdates"]
+        clean = events_service.check({"exdates": [date(2027, 1, 5), date(2027, 1, 5)]})
+        assert clean["exdates"] == [datetime(2027, 1, 5, tzinfo=ZoneInfo("Europe/Berlin"))]
 
 
 def test_list_shows_upcoming_events_first_then_past_ones(app, client, partner, make_event):

@@ -505,6 +505,13 @@ def test_a_series_keeps_the_dates_its_feed_excludes_or_cancels(feed_app, server)
     # moved one is shown at its series time: moved occurrences are not imported).
     shown = re.findall(r'<li><time datetime="([^"]+)"', page)
     assert shown == [(start + n * week).isoformat() for n in (0, 3, 4, 5)]
+    # … and says which ones are dropped.
+    dropped = re.search(r'<dd class="event-dropped">(.*?)</dd>', page).group(1)
+    assert dropped.startswith("Fällt aus:")
+    assert re.findall(r'datetime="([^"]+)"', dropped) == [
+        (start + week).isoformat(),
+        (start + 2 * week).isoformat(),
+    ]
     exported = Calendar.from_ical(client.get(f"/veranstaltungen/{event.slug}.ics").data)
     [component] = exported.walk("VEVENT")
     excluded = [value.dt for prop in [component["EXDATE"]] for value in prop.dts]
