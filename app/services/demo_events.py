@@ -47,6 +47,8 @@ class DemoEvent:
     attendance: str = "on_site"
     all_day_days: int = 0
     rrule: str = ""
+    #: Occurrences of the series that are dropped (EXDATE), as weeks after the first.
+    dropped_weeks: tuple[int, ...] = ()
     free: bool = True
     price_note: str = ""
     registration: int | None = None
@@ -69,6 +71,7 @@ DEMO_EVENTS = (
         municipality=0,
         target_groups=("jobseekers", "returners", "newcomers", "single_parents"),
         rrule="FREQ=WEEKLY;COUNT=12",
+        dropped_weeks=(2,),
         employers=2,
         venue="Stadtteilzentrum, Café",
         description=(
@@ -345,6 +348,7 @@ def _values(demo: DemoEvent, region: Region, first_day: date, employers: list[in
         "ends_at": ends,
         "all_day": bool(demo.all_day_days),
         "rrule": demo.rrule,
+        "exdates": [starts + timedelta(weeks=week) for week in demo.dropped_weeks],
         "attendance": demo.attendance,
         "free_of_charge": demo.free,
         "price_note": demo.price_note,

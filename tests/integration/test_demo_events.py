@@ -1,5 +1,5 @@
-"""The demo's partner organisations and events: about 20 upcoming ones, a series, one with
-registration, one cancelled; loaded once (a second run adds nothing)."""
+"""The demo's partner organisations and events: about 20 upcoming ones, a series (with a
+dropped date), one with registration, one cancelled; loaded once (a second run adds nothing)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def test_seed_demo_loads_organisations_and_upcoming_events_once(app, runner):
         assert series and all(row.last_ends_at > row.ends_at for row in series)
         weekly = ical.occurrences(series, now, now + timedelta(days=60))
         assert len(weekly) >= 8
+        # The weekly series drops its third date (a holiday, say).
+        [dropped] = [row for row in series if row.exdates]
+        starts = [o.starts_at for o in ical.occurrences([dropped], now, now + timedelta(days=60))]
+        assert dropped.exdates[0] == dropped.starts_at + timedelta(weeks=2)
+        assert dropped.exdates[0] not in starts and dropped.starts_at + timedelta(weeks=3) in starts
         assert any(row.registration_open and row.capacity for row in rows)
         assert sum(row.cancelled for row in rows) == 1
         assert any(row.all_day and row.ends_at - row.starts_at >= timedelta(days=2) for row in rows)
