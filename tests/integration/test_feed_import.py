@@ -507,7 +507,7 @@ def test_a_series_keeps_the_dates_its_feed_excludes_or_cancels(feed_app, server)
     assert shown == [(start + n * week).isoformat() for n in (0, 3, 4, 5)]
     # … and says which ones are dropped.
     dropped = re.search(r'<dd class="event-dropped">(.*?)</dd>', page).group(1)
-    assert dropped.startswith("Fällt aus:")
+    assert dropped.startswith("<strong>Fällt aus:</strong>")
     assert re.findall(r'datetime="([^"]+)"', dropped) == [
         (start + week).isoformat(),
         (start + 2 * week).isoformat(),
