@@ -164,6 +164,15 @@ def addresses_of(companies: list[Company]) -> set[str]:
     }
 
 
+def _with_address(column, addresses: set[str], *order) -> list:
+    """The rows of ``column``'s table whose address (any case) is one of ``addresses``."""
+    if not addresses:
+        return []
+    model = column.class_
+    query = select(model).where(func.lower(column).in_(sorted(addresses))).order_by(*order)
+    return list(db.session.scalars(query))
+
+
 def _actor(row: AuditEntry) -> str:
     """Who made an audit line, without naming the agency's staff: "owner", "system" or
     "agency"."""
@@ -203,37 +212,15 @@ def export(company: Company) -> dict:
         .order_by(Event.starts_at, Event.id)
         .distinct()
     )
-    registrations_made = (
-        db.session.scalars(
-            select(EventRegistration)
-            .where(func.lower(EventRegistration.email).in_(sorted(addresses)))
-            .order_by(EventRegistration.id)
-        )
-        if addresses
-        else []
-    )
+    registrations_made = _with_address(EventRegistration.email, addresses, EventRegistration.id)
     audit_lines = db.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.company_id.in_(ids))
         .order_by(AuditEntry.at, AuditEntry.id)
     )
-    alerts = (
-        db.session.scalars(
-            select(JobAlert)
-            .where(func.lower(JobAlert.email).in_(sorted(addresses)))
-            .order_by(JobAlert.id)
-        )
-        if addresses
-        else []
-    )
-    mails = (
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(func.lower(OutboxMessage.recipient).in_(sorted(addresses)))
-            .order_by(OutboxMessage.created_at, OutboxMessage.id)
-        )
-        if addresses
-        else []
+    alerts = _with_address(JobAlert.email, addresses, JobAlert.id)
+    mails = _with_address(
+        OutboxMessage.recipient, addresses, OutboxMessage.created_at, OutboxMessage.id
     )
     return {
         "format": FORMAT,
