@@ -1,5 +1,6 @@
-"""A check both queued imports share (employers and map layers): while a worker holds the
-upload's row, a request to import it is refused at once instead of waiting for the lock."""
+"""What the tests of both queued imports (employers and map layers) share: while a worker holds
+the upload's row, a request to import it is refused at once instead of waiting for the lock;
+and an import asked for so long ago that its job must be lost may be asked for again."""
 
 from __future__ import annotations
 
@@ -40,3 +41,17 @@ def assert_refused_while_locked(app, upload_id: int, ask: Callable[[], object]) 
     with app.app_context():
         assert db.session.get(ImportUpload, upload_id).import_state is None
         assert db.session.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 0
+
+
+def age_import_requests(app, minutes: int = 31) -> None:
+    """Make every queued import look asked for ``minutes`` ago (past ``importer.STALE_AFTER``:
+    its job counts as lost)."""
+    with app.app_context():
+        db.session.execute(
+            text(
+                "UPDATE import_uploads SET import_request = jsonb_set(import_request,"
+                " '{requested_at}', to_jsonb((now() - make_interval(mins => :minutes))::text))"
+            ),
+            {"minutes": minutes},
+        )
+        db.session.commit()

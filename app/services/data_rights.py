@@ -173,6 +173,15 @@ def _with_address(column, addresses: set[str], *order) -> list:
     return list(db.session.scalars(query))
 
 
+def _delete_with_address(column, addresses: set[str]) -> int:
+    """Delete the rows of ``column``'s table whose address (any case) is one of ``addresses``;
+    how many."""
+    if not addresses:
+        return 0
+    statement = delete(column.class_).where(func.lower(column).in_(sorted(addresses)))
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
 def _actor(row: AuditEntry) -> str:
     """Who made an audit line, without naming the agency's staff: "owner", "system" or
     "agency"."""
@@ -412,13 +421,8 @@ def erase(entry_id: int) -> Erasure:
     addresses_list = sorted(addresses)
 
     erased_registrations = registrations.erase_by_addresses(addresses)
-    alerts = 0
+    alerts = _delete_with_address(JobAlert.email, addresses)
     if addresses:
-        alerts = db.session.execute(
-            delete(JobAlert)
-            .where(func.lower(JobAlert.email).in_(addresses_list))
-            .execution_options(synchronize_session=False)
-        ).rowcount
         db.session.execute(
             update(Event)
             .where(func.lower(Event.contact_email).in_(addresses_list))
@@ -439,13 +443,7 @@ def erase(entry_id: int) -> Erasure:
         else ()
     )
 
-    mails = 0
-    if addresses:
-        mails = db.session.execute(
-            delete(OutboxMessage)
-            .where(func.lower(OutboxMessage.recipient).in_(addresses_list))
-            .execution_options(synchronize_session=False)
-        ).rowcount
+    mails = _delete_with_address(OutboxMessage.recipient, addresses)
     if traces:
         db.session.execute(
             update(OutboxMessage)

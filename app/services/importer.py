@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -906,21 +907,10 @@ def run_requested_import(upload_id: int) -> None:
         return  # deleted meanwhile, or done by another run
     asked = upload.import_request
     actor = db.session.get(StaffUser, asked["actor_id"])
-    with force_locale(asked["language"]):
-        try:
-            if actor is None:
-                raise ImportRefused(
-                    _("Das Konto, das den Import angefordert hat, gibt es nicht mehr.")
-                )
-            run_import(upload, asked["mapping"], asked["status"], actor)
-        except ImportRefused as refusal:
-            record_failure(upload_id, str(refusal))
-        except Exception:
-            record_failure(
-                upload_id,
-                _("Der Import ist an einem Fehler gescheitert; es wurde nichts importiert."),
-            )
-            raise
+    with force_locale(asked["language"]), failure_recorded(upload_id, ImportRefused):
+        if actor is None:
+            raise ImportRefused(_("Das Konto, das den Import angefordert hat, gibt es nicht mehr."))
+        run_import(upload, asked["mapping"], asked["status"], actor)
 
 
 def is_stale(asked: dict | None) -> bool:
@@ -929,6 +919,22 @@ def is_stale(asked: dict | None) -> bool:
     employer and the layer imports, :mod:`app.services.layer_import`)."""
     requested = (asked or {}).get("requested_at")
     return requested is None or datetime.fromisoformat(requested) < datetime.now(UTC) - STALE_AFTER
+
+
+@contextmanager
+def failure_recorded(upload_id: int, refusal: type[Exception]) -> Iterator[None]:
+    """Record on the upload why the import job in the block failed: a ``refusal`` with its
+    own message (the job ends), any other error with a general one, then raised again (the
+    job fails). For the employer and the layer imports."""
+    try:
+        yield
+    except refusal as refused:
+        record_failure(upload_id, str(refused))
+    except Exception:
+        record_failure(
+            upload_id, _("Der Import ist an einem Fehler gescheitert; es wurde nichts importiert.")
+        )
+        raise
 
 
 def record_failure(upload_id: int, message: str) -> None:

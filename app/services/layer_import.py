@@ -31,7 +31,7 @@ from app.extensions import db
 from app.layers import LayerKind, layer_kinds
 from app.models import ImportUpload, LayerFeature, StaffUser
 from app.services import audit, region
-from app.services.importer import DONE, QUEUED, queue_upload_import, record_failure
+from app.services.importer import DONE, QUEUED, failure_recorded, queue_upload_import
 from geodata.layer_files import (
     COORDINATE_COLUMNS,
     MAX_MEMBERS,
@@ -594,29 +594,20 @@ def run_requested_import(upload_id: int) -> None:
         return
     asked = upload.import_request
     actor = db.session.get(StaffUser, asked["actor_id"])
-    with force_locale(asked["language"]):
-        try:
-            if actor is None:
-                raise LayerImportError(
-                    _("Das Konto, das den Import angefordert hat, gibt es nicht mehr.")
-                )
-            import_layer(
-                upload.content,
-                asked["kind"],
-                filename=upload.filename,
-                mode=asked["mode"],
-                actor=actor,
-                crs=asked["crs"] or None,
-                upload=upload,
+    with force_locale(asked["language"]), failure_recorded(upload_id, LayerImportError):
+        if actor is None:
+            raise LayerImportError(
+                _("Das Konto, das den Import angefordert hat, gibt es nicht mehr.")
             )
-        except LayerImportError as refusal:
-            record_failure(upload_id, str(refusal))
-        except Exception:
-            record_failure(
-                upload_id,
-                _("Der Import ist an einem Fehler gescheitert; es wurde nichts importiert."),
-            )
-            raise
+        import_layer(
+            upload.content,
+            asked["kind"],
+            filename=upload.filename,
+            mode=asked["mode"],
+            actor=actor,
+            crs=asked["crs"] or None,
+            upload=upload,
+        )
 
 
 def import_progress(upload: ImportUpload) -> ImportProgress | None:

@@ -18,7 +18,7 @@ from app.services import audit, importer
 from geodata import tables
 from geodata.tables import read_table
 from tests.conftest import csrf_token
-from tests.import_locking import assert_refused_while_locked
+from tests.import_locking import age_import_requests, assert_refused_while_locked
 from tests.unit.test_tables import forged_xlsx
 
 HEADER = "Firma;Straße;Nr;PLZ;Ort;E-Mail;Beschäftigte;WZ;Ausbildung;ID;Breite;Länge\n"
@@ -320,14 +320,7 @@ def test_an_import_queued_long_ago_may_be_asked_again_and_runs_once(app, client,
     number = upload_id(upload(auth, GOOD_AND_BAD.encode()))
     mapping = selected_mapping(client.get(f"/agentur/import/{number}").get_data(as_text=True))
     assert auth.post(f"/agentur/import/{number}/importieren", form_of(mapping)).status_code == 303
-    with app.app_context():
-        db.session.execute(
-            text(
-                "UPDATE import_uploads SET import_request = jsonb_set(import_request,"
-                " '{requested_at}', to_jsonb((now() - interval '31 minutes')::text))"
-            )
-        )
-        db.session.commit()
+    age_import_requests(app)
     assert auth.post(f"/agentur/import/{number}/importieren", form_of(mapping)).status_code == 303
     jobs.run_worker(app, wait=False, queues=("imports",), install_signal_handlers=False)
     assert set(imported(app)) == GOOD_NAMES

@@ -24,7 +24,7 @@ from app.models import AuditEntry, ImportUpload, LayerFeature
 from app.services import audit, layer_import
 from geodata import layer_files
 from tests.conftest import AuthActions, csrf_token
-from tests.import_locking import assert_refused_while_locked
+from tests.import_locking import age_import_requests, assert_refused_while_locked
 
 TO_UTM = Transformer.from_crs(4326, 25832, always_xy=True)
 #: Points inside the demo region (Emscher-Lippe).
@@ -530,14 +530,7 @@ def test_a_layer_import_queued_long_ago_may_be_asked_again_and_runs_once(app, cl
     auth.login("curator")
     number = upload_layer(auth, geojson_25832())
     assert ask_import(auth, number, mode="append").status_code == 303
-    with app.app_context():
-        db.session.execute(
-            text(
-                "UPDATE import_uploads SET import_request = jsonb_set(import_request,"
-                " '{requested_at}', to_jsonb((now() - interval '31 minutes')::text))"
-            )
-        )
-        db.session.commit()
+    age_import_requests(app)
     assert ask_import(auth, number, mode="append").status_code == 303
     with app.app_context():
         assert db.session.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 2
